@@ -1,0 +1,103 @@
+//! Checks a parsed catalog for what its types cannot express.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+
+use super::{BenefitKind, Catalog, CATALOG_SCHEMA_VERSION};
+use crate::error::Error;
+
+fn bad(field: String, reason: &str) -> Error {
+    Error::InvalidCatalog { field, reason: reason.to_string() }
+}
+
+impl Catalog {
+    /// Refuses duplicate codes, empty allocations and links that name a
+    /// language or OS the product does not offer.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.schema_version != CATALOG_SCHEMA_VERSION {
+            return Err(bad("schema_version".into(), "this library reads schema version 1"));
+        }
+        let mut package_codes = BTreeSet::new();
+        for (p, package) in self.packages.iter().enumerate() {
+            let at = |rest: &str| format!("packages[{p}].{rest}");
+            if !package_codes.insert(&package.code) {
+                return Err(bad(at("code"), "duplicate package code"));
+            }
+            if package.name.trim().is_empty() {
+                return Err(bad(at("name"), "a name is required"));
+            }
+            if package.price.amount < Decimal::ZERO {
+                return Err(bad(at("price.amount"), "a price cannot be negative"));
+            }
+            if package.term_months == 0 || package.term_months > 120 {
+                return Err(bad(at("term_months"), "a term is 1 to 120 months"));
+            }
+            let mut benefit_codes = BTreeSet::new();
+            for (b, benefit) in package.benefits.iter().enumerate() {
+                let at = |rest: &str| format!("packages[{p}].benefits[{b}].{rest}");
+                if !benefit_codes.insert(&benefit.code) {
+                    return Err(bad(at("code"), "duplicate benefit code in this package"));
+                }
+                validate_kind(&benefit.kind, &at)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn validate_kind(kind: &BenefitKind, at: &dyn Fn(&str) -> String) -> Result<(), Error> {
+    match kind {
+        BenefitKind::Software { languages, os_types, keys, download_links, .. } => {
+            if languages.is_empty() {
+                return Err(bad(at("kind.software.languages"), "at least one language"));
+            }
+            if os_types.is_empty() {
+                return Err(bad(at("kind.software.os_types"), "at least one OS type"));
+            }
+            if *keys == 0 {
+                return Err(bad(at("kind.software.keys"), "at least one key"));
+            }
+            for (l, link) in download_links.iter().enumerate() {
+                if !languages.contains(&link.language) {
+                    return Err(bad(at(&format!("kind.software.download_links[{l}].language")), "not one of the product's languages"));
+                }
+                if !os_types.contains(&link.os) {
+                    return Err(bad(at(&format!("kind.software.download_links[{l}].os")), "not one of the product's OS types"));
+                }
+                if !link.url.starts_with("https://") {
+                    return Err(bad(at(&format!("kind.software.download_links[{l}].url")), "a download link starts with https://"));
+                }
+            }
+        }
+        BenefitKind::CloudUsage { monthly_credit } if monthly_credit.amount < Decimal::ZERO => {
+            return Err(bad(at("kind.cloud_usage.monthly_credit.amount"), "a credit cannot be negative"));
+        }
+        BenefitKind::CloudLicense { keys, term_months, .. } => {
+            if *keys == 0 {
+                return Err(bad(at("kind.cloud_license.keys"), "at least one key"));
+            }
+            if *term_months == 0 {
+                return Err(bad(at("kind.cloud_license.term_months"), "a term of at least one month"));
+            }
+        }
+        BenefitKind::VisualStudio { seats: 0, .. } => return Err(bad(at("kind.visual_studio.seats"), "at least one seat")),
+        BenefitKind::SupportIncidents { incidents: 0 } => return Err(bad(at("kind.support_incidents.incidents"), "at least one incident")),
+        BenefitKind::AdvisoryHours { hours } | BenefitKind::PresalesDeployment { hours } if *hours <= Decimal::ZERO => {
+            return Err(bad(at("kind.hours"), "hours must be greater than zero"));
+        }
+        BenefitKind::GoToMarket { offers } => {
+            let mut codes = BTreeSet::new();
+            for (o, offer) in offers.iter().enumerate() {
+                if !codes.insert(&offer.code) {
+                    return Err(bad(at(&format!("kind.go_to_market.offers[{o}].code")), "duplicate offer code"));
+                }
+                if offer.duration_days == 0 {
+                    return Err(bad(at(&format!("kind.go_to_market.offers[{o}].duration_days")), "an offer runs at least one day"));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,519 @@
+//! The façade: one [`BenefitCenter`] owns the store, mailer, clock and
+//! catalog; [`Session`]s act as one user of one organization.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::Duration;
+
+use crate::catalog::{BenefitKind, Catalog};
+use crate::clock::{Clock, ManualClock};
+use crate::command::{Command, Outcome};
+use crate::decide::{collect_due, decide, Tx};
+use crate::error::Error;
+use crate::event::{Actor, Event, RecordedEvent, StreamId};
+use crate::ids::{OrganizationId, UserId};
+use crate::lifecycle::delivery::{self, DeliveryInput};
+use crate::lifecycle::Timestamp;
+use crate::mail::{DispatchReport, Mail, Mailer, OutboxEntry, RecordingMailer};
+use crate::secret::LicenseKey;
+use crate::state::{KeyPoolState, OrganizationState};
+use crate::store::{Append, Commit, IdempotencyRecord, MemoryStore, Snapshot, Store, VaultKey};
+
+use crate::values::{display_name, Code, Email};
+use crate::views::{self, AuditEntry, OrganizationView};
+
+use crate::program::Program;
+use crate::session::Session;
+
+/// Tuning knobs with safe defaults.
+#[derive(Debug, Clone)]
+pub struct CenterOptions {
+    /// Write a snapshot of a stream every this many events (0: never).
+    pub snapshot_every: u64,
+    /// How long a dispatcher holds a claimed mail before others may retry it.
+    pub mail_lease: Duration,
+    /// Most mails one dispatch sends.
+    pub dispatch_batch: usize,
+}
+
+impl Default for CenterOptions {
+    fn default() -> Self {
+        Self { snapshot_every: 500, mail_lease: Duration::minutes(5), dispatch_batch: 1000 }
+    }
+}
+
+type Slot = Arc<Mutex<Option<OrganizationState>>>;
+
+pub(crate) struct Inner {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub catalog: Arc<Catalog>,
+    pub options: CenterOptions,
+    // One slot per organization: serializes this process's writers of an
+    // organization and caches its state; other processes are kept apart by
+    // the store's version check.
+    orgs: Mutex<HashMap<OrganizationId, Slot>>,
+    pools: Mutex<HashMap<Code, KeyPoolState>>,
+}
+
+/// The entry point: everything the library does starts here. Cheap to clone;
+/// clones share the store, the caches and the clock, and may be used from many threads.
+#[derive(Clone)]
+pub struct BenefitCenter {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for BenefitCenter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BenefitCenter").field("packages", &self.inner.catalog.packages.len()).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, Error> {
+    mutex.lock().map_err(|_| Error::storage("a lock was poisoned by a panic in another thread"))
+}
+
+/// Numbers new events after `base` in `stream`.
+pub(crate) fn record(stream: &StreamId, base: u64, events: Vec<(Timestamp, Actor, Event)>) -> Vec<RecordedEvent> {
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, actor, event))| RecordedEvent { stream: stream.clone(), version: base + i as u64 + 1, at, actor, event })
+        .collect()
+}
+
+/// What a batch decided, ready to commit.
+struct Decided {
+    outcomes: Vec<Outcome>,
+    events: Vec<RecordedEvent>,
+    mails: Vec<Mail>,
+    draws: Vec<crate::decide::PoolDraw>,
+    state: Option<OrganizationState>,
+}
+
+impl BenefitCenter {
+    /// A center over the given parts.
+    pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>, catalog: Catalog) -> Self {
+        Self::with_options(store, mailer, clock, catalog, CenterOptions::default())
+    }
+
+    /// A center with tuned options.
+    pub fn with_options(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>, catalog: Catalog, options: CenterOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                mailer,
+                clock,
+                catalog: Arc::new(catalog),
+                options,
+                orgs: Mutex::new(HashMap::new()),
+                pools: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// An in-memory center with the built-in catalog and a recording mailer.
+    pub fn in_memory(clock: Arc<ManualClock>) -> Result<Self, Error> {
+        Ok(Self::new(Arc::new(MemoryStore::new()), Arc::new(RecordingMailer::new()), clock, Catalog::builtin()?))
+    }
+
+    /// The catalog in use.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// The store in use.
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.inner.store)
+    }
+
+    /// The current time of the center's clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// Registers a partner company with its first Global admin (R04).
+    pub fn create_organization(&self, name: &str, account_email: &str, admin_name: &str, admin_email: &str) -> Result<OrganizationView, Error> {
+        let name = display_name("name", name)?;
+        let account_email = Email::parse("account_email", account_email)?;
+        let admin_name = display_name("admin_name", admin_name)?;
+        let admin_email = Email::parse("admin_email", admin_email)?;
+        let id = self.inner.store.allocate_organization_id()?;
+        let admin = UserId::new(id, 1);
+        let stream = StreamId::Organization(id);
+        let event = Event::OrganizationCreated { name, account_email, admin, admin_name, admin_email };
+        let events = record(&stream, 0, vec![(self.now(), Actor::Program, event)]);
+        let state = OrganizationState::replay(id, &events)?;
+        self.inner.store.commit(Commit { appends: vec![Append { stream, expected_version: 0, events }], ..Commit::default() })?;
+        Ok(views::organization(&state))
+    }
+
+    /// A session acting as `user` of `organization`. Nothing is checked
+    /// until the first call; a user of another organization gets `not_found` (B1).
+    pub fn session(&self, organization: OrganizationId, user: UserId) -> Session {
+        Session::new(self.clone(), organization, user)
+    }
+
+    /// The program operator's side: key pools, levels, competencies, requests.
+    pub fn program(&self) -> Program {
+        Program::new(self.clone())
+    }
+
+    /// Records everything that fell due (activations, expiries, reminders)
+    /// in every organization, queueing its mail. Returns the number of events.
+    pub fn process_due(&self) -> Result<u64, Error> {
+        let mut total = 0;
+        for organization in self.inner.store.organizations()? {
+            let decided = self.transact(organization, Actor::Clock, None, |_, _| Ok(Vec::new()))?;
+            total += decided as u64;
+        }
+        Ok(total)
+    }
+
+    /// Sends due mail through the mailer: accepted mail is marked sent and
+    /// never sent again; refused mail stays queued with the error (B6).
+    pub fn dispatch_mail(&self) -> Result<DispatchReport, Error> {
+        let now = self.now();
+        let claimed = self.inner.store.claim_mail(now, now + self.inner.options.mail_lease, self.inner.options.dispatch_batch)?;
+        let mut report = DispatchReport::default();
+        for entry in claimed {
+            let input = match self.inner.mailer.send(&entry.mail) {
+                Ok(()) => {
+                    report.sent += 1;
+                    DeliveryInput::Accepted
+                }
+                Err(err) => {
+                    report.failed += 1;
+                    DeliveryInput::Refused { error: err.to_string() }
+                }
+            };
+            let next = delivery::transition(&entry.delivery, &input, self.now())?;
+            self.inner.store.settle_mail(entry.mail.id, &next)?;
+        }
+        Ok(report)
+    }
+
+    /// Every mail of the outbox with its delivery state.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
+        self.inner.store.outbox()
+    }
+
+    /// The whole audit log of an organization, oldest first (program side).
+    pub fn audit_log(&self, organization: OrganizationId) -> Result<Vec<AuditEntry>, Error> {
+        let events = self.inner.store.read_events(&StreamId::Organization(organization), 0, usize::MAX)?;
+        if events.is_empty() {
+            return Err(Error::not_found("organization", organization));
+        }
+        Ok(events.iter().map(AuditEntry::from).collect())
+    }
+
+    fn slot(&self, organization: OrganizationId) -> Result<Slot, Error> {
+        let mut orgs = lock(&self.inner.orgs)?;
+        Ok(Arc::clone(orgs.entry(organization).or_default()))
+    }
+
+    /// Brings the cached state of `organization` up to the store's version.
+    fn refresh(&self, organization: OrganizationId, cached: &mut Option<OrganizationState>) -> Result<(), Error> {
+        let stream = StreamId::Organization(organization);
+        let after = cached.as_ref().map_or(0, |s| s.version);
+        let loaded = self.inner.store.load(&stream, after)?;
+        let mut state = match (cached.take(), loaded.snapshot) {
+            (Some(state), _) => state,
+            (None, Some(snapshot)) => serde_json::from_str::<OrganizationState>(&snapshot.state)
+                .map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?,
+            (None, None) => {
+                let Some(first) = loaded.events.first() else {
+                    return Err(Error::not_found("organization", organization));
+                };
+                let mut state = OrganizationState::from_first(organization, first)?;
+                for event in loaded.events.iter().skip(1) {
+                    state.apply(event)?;
+                }
+                *cached = Some(state);
+                return Ok(());
+            }
+        };
+        for event in &loaded.events {
+            state.apply(event)?;
+        }
+        *cached = Some(state);
+        Ok(())
+    }
+
+    /// The current state of every key pool the catalog names.
+    fn pools(&self) -> Result<BTreeMap<Code, KeyPoolState>, Error> {
+        let mut products: Vec<Code> = Vec::new();
+        for template in &self.inner.catalog.packages {
+            for benefit in &template.benefits {
+                if let BenefitKind::Software { product, .. } | BenefitKind::CloudLicense { product, .. } = &benefit.kind {
+                    if !products.contains(product) {
+                        products.push(product.clone());
+                    }
+                }
+            }
+        }
+        products.into_iter().map(|p| Ok((p.clone(), self.pool(&p)?))).collect()
+    }
+
+    /// The current state of one key pool.
+    pub(crate) fn pool(&self, product: &Code) -> Result<KeyPoolState, Error> {
+        let mut pools = lock(&self.inner.pools)?;
+        let mut state = pools.remove(product).unwrap_or_default();
+        let stream = StreamId::KeyPool(product.clone());
+        let loaded = self.inner.store.load(&stream, state.version)?;
+        if let (0, Some(snapshot)) = (state.version, loaded.snapshot) {
+            state = serde_json::from_str(&snapshot.state).map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?;
+        }
+        for event in &loaded.events {
+            state.apply(event)?;
+        }
+        pools.insert(product.clone(), state.clone());
+        Ok(state)
+    }
+
+    /// Reads the state of `organization` as of now (due steps applied in
+    /// memory, not committed) as `user`, who must belong to it.
+    pub(crate) fn read<T>(&self, organization: OrganizationId, user: UserId, f: impl FnOnce(&OrganizationState) -> Result<T, Error>) -> Result<T, Error> {
+        if user.organization() != organization {
+            return Err(Error::not_found("user", user));
+        }
+        let slot = self.slot(organization)?;
+        let mut cached = lock(&slot)?;
+        self.refresh(organization, &mut cached)?;
+        let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
+        let mut tx = Tx::new(state, &self.inner.catalog, self.now(), Actor::Clock);
+        collect_due(&mut tx);
+        if tx.events.is_empty() {
+            return f(state);
+        }
+        let mut view = state.clone();
+        for event in record(&StreamId::Organization(organization), state.version, tx.events) {
+            view.apply(&event)?;
+        }
+        f(&view)
+    }
+
+    /// Runs commands as `actor` (plus what fell due) and commits the result
+    /// atomically. `decide_all` returns the outcomes. Returns the number of
+    /// events committed.
+    pub(crate) fn transact(
+        &self,
+        organization: OrganizationId,
+        actor: Actor,
+        idempotency: Option<(String, String)>,
+        decide_all: impl FnOnce(&mut Decider<'_>, &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error>,
+    ) -> Result<usize, Error> {
+        self.transact_with(organization, actor, idempotency, false, decide_all).map(|(count, _)| count)
+    }
+
+    /// As [`BenefitCenter::transact`], also returning the outcomes; `needs_pools`
+    /// loads the key pools (only purchases draw from them).
+    pub(crate) fn transact_with(
+        &self,
+        organization: OrganizationId,
+        actor: Actor,
+        idempotency: Option<(String, String)>,
+        needs_pools: bool,
+        decide_all: impl FnOnce(&mut Decider<'_>, &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error>,
+    ) -> Result<(usize, Vec<Outcome>), Error> {
+        let slot = self.slot(organization)?;
+        let mut cached = lock(&slot)?;
+        self.refresh(organization, &mut cached)?;
+        let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
+        if let Actor::User(user) = actor {
+            if user.organization() != organization || !state.users.contains_key(&user) {
+                return Err(Error::not_found("user", user));
+            }
+        }
+        let pools = if needs_pools { self.pools()? } else { BTreeMap::new() };
+        let now = self.now();
+        let stream = StreamId::Organization(organization);
+        let base_version = state.version;
+
+        let decided = {
+            let mut decider = Decider { center: self, state: Cow::Borrowed(state), now, actor, events: Vec::new(), mails: Vec::new(), draws: Vec::new() };
+            decider.catch_up()?;
+            let outcomes = decide_all(&mut decider, &pools)?;
+            let Decider { state, events, mails, draws, .. } = decider;
+            Decided { outcomes, events, mails, draws, state: match state { Cow::Owned(s) => Some(s), Cow::Borrowed(_) => None } }
+        };
+        if decided.events.is_empty() {
+            return Ok((0, decided.outcomes));
+        }
+        let count = decided.events.len();
+        let mut appends = vec![Append { stream: stream.clone(), expected_version: base_version, events: decided.events.clone() }];
+        for draw in &decided.draws {
+            let pool = pools.get(&draw.product).cloned().unwrap_or_default();
+            let pool_stream = StreamId::KeyPool(draw.product.clone());
+            let existing = appends.iter().position(|a| a.stream == pool_stream);
+            let event = Event::KeysAllocated { first: draw.first, count: draw.count, package: package_of(&decided.events, draw) };
+            match existing {
+                Some(index) => {
+                    if let Some(append) = appends.get_mut(index) {
+                        let version = pool.version + append.events.len() as u64 + 1;
+                        append.events.push(RecordedEvent { stream: pool_stream, version, at: now, actor, event });
+                    }
+                }
+                None => {
+                    appends.push(Append {
+                        stream: pool_stream.clone(),
+                        expected_version: pool.version,
+                        events: vec![RecordedEvent { stream: pool_stream, version: pool.version + 1, at: now, actor, event }],
+                    });
+                }
+            }
+        }
+        let idempotency = match (idempotency, decided.outcomes.first()) {
+            (Some((key, request)), Some(outcome)) => Some(IdempotencyRecord {
+                organization,
+                key,
+                request,
+                outcome: serde_json::to_string(outcome).map_err(|e| Error::storage(e.to_string()))?,
+            }),
+            _ => None,
+        };
+        self.inner.store.commit(Commit { appends: appends.clone(), mail: decided.mails, keys: Vec::new(), idempotency })?;
+
+        // Committed: bring the cache forward without reloading.
+        let mut next = match decided.state {
+            Some(state) => state,
+            None => cached.take().ok_or_else(|| Error::storage("cache lost during commit"))?,
+        };
+        let first_new = next.version;
+        for event in decided.events.iter().filter(|e| e.version > first_new) {
+            next.apply(event)?;
+        }
+        self.maybe_snapshot(&stream, base_version, &next);
+        *cached = Some(next);
+        Ok((count, decided.outcomes))
+    }
+
+    /// Keeps a snapshot when the stream crossed a multiple of `snapshot_every`.
+    fn maybe_snapshot(&self, stream: &StreamId, before: u64, state: &OrganizationState) {
+        let every = self.inner.options.snapshot_every;
+        if every == 0 || before / every == state.version / every {
+            return;
+        }
+        if let Ok(json) = serde_json::to_string(state) {
+            // A snapshot is a cache: failing to write one loses nothing.
+            let _ = self.inner.store.save_snapshot(Snapshot { stream: stream.clone(), version: state.version, state: json });
+        }
+    }
+
+    /// Puts keys into a product's pool and vault (program side).
+    pub(crate) fn stock(&self, product: &Code, keys: Vec<LicenseKey>) -> Result<u64, Error> {
+        let count = u32::try_from(keys.len()).map_err(|_| Error::invalid("keys", "too many keys in one call"))?;
+        if count == 0 {
+            return Err(Error::invalid("keys", "give at least one key"));
+        }
+        let stream = StreamId::KeyPool(product.clone());
+        let mut last = Error::conflict("the key pool kept changing");
+        for _ in 0..5 {
+            let pool = self.pool(product)?;
+            let event = Event::KeysStocked { first: pool.stocked, count };
+            let events = record(&stream, pool.version, vec![(self.now(), Actor::Program, event)]);
+            let vault = keys.iter().enumerate().map(|(i, key)| VaultKey { product: product.clone(), slot: pool.stocked + i as u64, key: key.clone() }).collect();
+            match self.inner.store.commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: pool.version, events }], keys: vault, ..Commit::default() }) {
+                Ok(()) => return Ok(pool.available() + u64::from(count)),
+                Err(err @ Error::Conflict { .. }) => last = err,
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last)
+    }
+
+    /// Sets a stored idempotency record aside for a repeat, or says none exists.
+    pub(crate) fn idempotent_repeat(&self, organization: OrganizationId, key: &str, request: &str) -> Result<Option<Outcome>, Error> {
+        match self.inner.store.idempotency(organization, key)? {
+            None => Ok(None),
+            Some(record) if record.request == request => {
+                serde_json::from_str(&record.outcome).map(Some).map_err(|e| Error::storage(format!("idempotency record does not load: {e}")))
+            }
+            Some(_) => Err(Error::conflict(format!("idempotency key `{key}` was used for a different command"))),
+        }
+    }
+}
+
+fn package_of(events: &[RecordedEvent], draw: &crate::decide::PoolDraw) -> crate::ids::PackageId {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.event {
+            Event::PackagePurchased { package, keys, .. } if keys.iter().any(|k| k.slots.product == draw.product && k.slots.first == draw.first) => Some(*package),
+            _ => None,
+        })
+        .unwrap_or_else(|| crate::ids::PackageId::new(OrganizationId::new(0), 0))
+}
+
+/// Decides commands one after another against a state that moves with them.
+pub(crate) struct Decider<'c> {
+    center: &'c BenefitCenter,
+    state: Cow<'c, OrganizationState>,
+    now: Timestamp,
+    actor: Actor,
+    events: Vec<RecordedEvent>,
+    mails: Vec<Mail>,
+    draws: Vec<crate::decide::PoolDraw>,
+}
+
+impl Decider<'_> {
+    fn stream(&self) -> StreamId {
+        StreamId::Organization(self.state.id)
+    }
+
+    fn absorb(&mut self, tx_events: Vec<(Timestamp, Actor, Event)>, mails: Vec<Mail>, apply: bool) -> Result<(), Error> {
+        let base = self.events.last().map_or(self.state.version, |e| e.version);
+        let recorded = record(&self.stream(), base, tx_events);
+        if apply {
+            let state = self.state.to_mut();
+            for event in &recorded {
+                state.apply(event)?;
+            }
+        }
+        self.events.extend(recorded);
+        self.mails.extend(mails);
+        Ok(())
+    }
+
+    /// Applies what fell due before the commands run.
+    fn catch_up(&mut self) -> Result<(), Error> {
+        let mut tx = Tx::new(&self.state, &self.center.inner.catalog, self.now, Actor::Clock);
+        collect_due(&mut tx);
+        let (events, mails) = (tx.events, tx.mails);
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.absorb(events, mails, true)
+    }
+
+    /// Decides one command; `more_follow` keeps the state moving for the next.
+    pub(crate) fn decide(&mut self, command: &Command, pools: &BTreeMap<Code, KeyPoolState>, more_follow: bool) -> Result<Outcome, Error> {
+        // Pools already drawn from earlier in this batch.
+        let mut pools = Cow::Borrowed(pools);
+        for draw in &self.draws {
+            let pool = pools.to_mut().entry(draw.product.clone()).or_default();
+            pool.allocated += u64::from(draw.count);
+        }
+        let mut tx = Tx::new(&self.state, &self.center.inner.catalog, self.now, self.actor);
+        let outcome = decide(&mut tx, command, &pools)?;
+        let (events, mails, draws) = (tx.events, tx.mails, tx.draws);
+        self.draws.extend(draws);
+        self.absorb(events, mails, more_follow)?;
+        Ok(outcome)
+    }
+
+    /// Records events decided outside the command set (program operations).
+    pub(crate) fn emit(&mut self, build: impl FnOnce(&OrganizationState) -> Result<Vec<Event>, Error>) -> Result<(), Error> {
+        let events = build(&self.state)?;
+        let (now, actor) = (self.now, self.actor);
+        self.absorb(events.into_iter().map(|e| (now, actor, e)).collect(), Vec::new(), false)
+    }
+
+    /// The organization as decided so far.
+    pub(crate) fn state(&self) -> &OrganizationState {
+        &self.state
+    }
+}

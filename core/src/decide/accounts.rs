@@ -1,0 +1,49 @@
+//! Account settings: users and roles (R01, R04, R05).
+
+use super::Tx;
+use crate::command::Outcome;
+use crate::event::Event;
+use crate::ids::UserId;
+use crate::permission::Role;
+use crate::values::{display_name, Email, Language};
+use crate::Error;
+
+fn normalized(roles: &[Role]) -> Vec<Role> {
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+pub(super) fn add_user(tx: &mut Tx<'_>, name: &str, email: &str, roles: &[Role], language: Option<&str>) -> Result<Outcome, Error> {
+    let name = display_name("name", name)?;
+    let email = Email::parse("email", email)?;
+    let language = language.map(|l| Language::parse("language", l)).transpose()?.unwrap_or_else(Language::english);
+    let roles = normalized(roles);
+    if roles.contains(&Role::GlobalAdmin) && !tx.acting_user()?.roles.contains(&Role::GlobalAdmin) {
+        return Err(Error::PermissionDenied { permission: crate::Permission::ManageRoles, allowed: "Global admin".into() });
+    }
+    if tx.state.users.values().any(|u| u.email == email) {
+        return Err(Error::conflict(format!("a user with email `{email}` already exists")));
+    }
+    let user = tx.next_user();
+    tx.emit(Event::UserAdded { user, name, email, roles, language });
+    Ok(Outcome::UserAdded { user })
+}
+
+pub(super) fn set_roles(tx: &mut Tx<'_>, user: UserId, roles: &[Role]) -> Result<Outcome, Error> {
+    let target = tx.user(user)?;
+    let roles = normalized(roles);
+    let was_global = target.roles.contains(&Role::GlobalAdmin);
+    let is_global = roles.contains(&Role::GlobalAdmin);
+    // Only a Global admin grants or removes Global admin.
+    if was_global != is_global && !tx.acting_user()?.roles.contains(&Role::GlobalAdmin) {
+        return Err(Error::PermissionDenied { permission: crate::Permission::ManageRoles, allowed: "Global admin".into() });
+    }
+    // R04: never leave the organization without a Global admin.
+    if was_global && !is_global && tx.state.global_admins().count() == 1 {
+        return Err(Error::precondition("an organization keeps at least one Global admin; make someone else Global admin first"));
+    }
+    tx.emit(Event::UserRolesChanged { user, roles });
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,196 @@
+//! Software keys, cloud subscriptions, seats and technical benefits
+//! (R08–R21, P1, P4).
+
+use rust_decimal::Decimal;
+
+use super::packages::package;
+use super::Tx;
+use crate::command::{KeyReveal, Outcome};
+use crate::error::Error;
+use crate::event::{Event, Phase};
+use crate::ids::{BenefitId, RequestId, UserId};
+use crate::lifecycle::advisory::{self, RequestInput};
+use crate::lifecycle::package::PackageState;
+use crate::lifecycle::seat::{self, SeatInput, SeatMachine, SeatState};
+use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
+use crate::lifecycle::Machine;
+use crate::mail::MailTopic;
+use crate::state::{Benefit, BenefitDetail, TechnicalKind};
+use crate::values::{free_text, positive_amount, Code, Email, Language};
+
+/// A benefit of this organization whose package is active.
+fn usable<'s>(tx: &Tx<'s>, id: BenefitId) -> Result<&'s Benefit, Error> {
+    let benefit = tx.state.benefits.get(&id).ok_or_else(|| Error::not_found("benefit", id))?;
+    match package(tx, benefit.package)?.state {
+        PackageState::Active { .. } => Ok(benefit),
+        PackageState::Expired { .. } => Err(Error::precondition(format!("package `{}` expired; renew it first", benefit.package))),
+        PackageState::Cancelled { .. } => Err(Error::precondition(format!("package `{}` was cancelled", benefit.package))),
+    }
+}
+
+fn wrong_kind(id: BenefitId, what: &str) -> Error {
+    Error::invalid("benefit", format!("`{id}` {what}"))
+}
+
+pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, os: Option<&str>) -> Result<Outcome, Error> {
+    let benefit = usable(tx, id)?;
+    let reveal = match &benefit.detail {
+        BenefitDetail::Software { languages, os_types, download_links, special_instructions, keys, .. } => {
+            // R09, R10: both choices come from what the product offers.
+            let language = Language::parse("language", language.ok_or_else(|| Error::invalid("language", "choose a display language"))?)?;
+            if !languages.contains(&language) {
+                let offered: Vec<_> = languages.iter().map(Language::as_str).collect();
+                return Err(Error::invalid("language", format!("`{language}` is not offered; choose one of {}", offered.join(", "))));
+            }
+            let os = Code::parse("os", os.ok_or_else(|| Error::invalid("os", "choose an OS type"))?)?;
+            if !os_types.contains(&os) {
+                let offered: Vec<_> = os_types.iter().map(Code::as_str).collect();
+                return Err(Error::invalid("os", format!("`{os}` is not offered; choose one of {}", offered.join(", "))));
+            }
+            // R11: the links for the chosen language and OS.
+            let links = download_links.iter().filter(|l| l.language == language && l.os == os).map(|l| l.url.clone()).collect();
+            tx.emit(Event::KeysRevealed { benefit: id, language: Some(language), os: Some(os) });
+            KeyReveal { benefit: id, product: benefit.name.clone(), slots: keys.clone(), download_links: links, special_instructions: special_instructions.clone() }
+        }
+        BenefitDetail::CloudLicense { keys, special_instructions, .. } => {
+            if language.is_some() || os.is_some() {
+                return Err(Error::invalid("language", "a license-based subscription has no language or OS choice"));
+            }
+            tx.emit(Event::KeysRevealed { benefit: id, language: None, os: None });
+            KeyReveal { benefit: id, product: benefit.name.clone(), slots: keys.clone(), download_links: Vec::new(), special_instructions: special_instructions.clone() }
+        }
+        _ => return Err(wrong_kind(id, "has no keys")),
+    };
+    Ok(Outcome::KeysRevealed { reveal })
+}
+
+/// The seat state of `user` in a seat-holding benefit.
+fn seat_of(detail: &BenefitDetail, user: UserId) -> Option<SeatState> {
+    match detail {
+        BenefitDetail::VisualStudio { holders, .. } => {
+            Some(holders.get(&user).map_or(SeatState::Vacant, |since| SeatState::Assigned { user, since: *since }))
+        }
+        BenefitDetail::CloudUsage { seat, .. } => Some(*seat),
+        _ => None,
+    }
+}
+
+pub(super) fn assign(tx: &mut Tx<'_>, id: BenefitId, user: UserId) -> Result<Outcome, Error> {
+    let benefit = usable(tx, id)?;
+    let assignee = tx.user(user)?;
+    match &benefit.detail {
+        BenefitDetail::VisualStudio { seats, holders, .. } => {
+            // R15: one user per subscription, the same user never twice, never beyond the allocation.
+            if holders.contains_key(&user) {
+                return Err(Error::conflict(format!("`{user}` already holds a subscription of `{id}`")));
+            }
+            if holders.len() >= usize::try_from(*seats).unwrap_or(usize::MAX) {
+                return Err(Error::CapacityExhausted { what: format!("all {seats} subscriptions of `{id}` are assigned") });
+            }
+            seat::transition(&SeatState::Vacant, &SeatInput::Assign { user }, tx.now)?;
+            let (now, actor, language) = (tx.now, tx.actor, assignee.language.clone());
+            tx.emit(Event::SeatAssigned { benefit: id, user });
+            tx.mail(now, actor, vec![assignee.email.clone()], &language, MailTopic::SubscriptionAssigned { benefit: benefit.name.clone() });
+        }
+        BenefitDetail::CloudUsage { seat, .. } => {
+            // R12: the acting admin activates it by assigning themself.
+            if tx.actor != crate::event::Actor::User(user) {
+                return Err(Error::invalid("user", "an Azure usage-based subscription is activated by assigning yourself"));
+            }
+            seat::transition(seat, &SeatInput::Assign { user }, tx.now)?;
+            tx.emit(Event::SeatAssigned { benefit: id, user });
+        }
+        BenefitDetail::Technical { .. } => return Err(wrong_kind(id, "is a technical benefit: activate it with an alternate email")),
+        _ => return Err(wrong_kind(id, "has no seats to assign")),
+    }
+    Ok(Outcome::Done)
+}
+
+pub(super) fn unassign(tx: &mut Tx<'_>, id: BenefitId, user: UserId) -> Result<Outcome, Error> {
+    let benefit = usable(tx, id)?;
+    tx.user(user)?;
+    let state = seat_of(&benefit.detail, user).ok_or_else(|| wrong_kind(id, "has no seats"))?;
+    // R16: removing a user who holds no seat is an illegal step of the seat machine.
+    match state {
+        SeatState::Assigned { user: holder, .. } if holder == user => {}
+        SeatState::Assigned { .. } => return Err(Error::InvalidTransition { machine: SeatMachine::NAME, state: "held by another user".into(), input: "remove".into() }),
+        SeatState::Vacant => {
+            seat::transition(&state, &SeatInput::Remove, tx.now)?;
+        }
+    }
+    tx.emit(Event::SeatReleased { benefit: id, user });
+    Ok(Outcome::Done)
+}
+
+pub(super) fn reassign(tx: &mut Tx<'_>, id: BenefitId, from: UserId, to: UserId) -> Result<Outcome, Error> {
+    let benefit = usable(tx, id)?;
+    if !matches!(benefit.detail, BenefitDetail::VisualStudio { .. }) {
+        return Err(wrong_kind(id, "is not a Visual Studio subscription"));
+    }
+    let assignee = tx.user(to)?;
+    if let BenefitDetail::VisualStudio { holders, .. } = &benefit.detail {
+        if from != to && holders.contains_key(&to) {
+            return Err(Error::conflict(format!("`{to}` already holds a subscription of `{id}`")));
+        }
+    }
+    unassign(tx, id, from)?;
+    let (now, actor, language) = (tx.now, tx.actor, assignee.language.clone());
+    tx.emit(Event::SeatAssigned { benefit: id, user: to });
+    tx.mail(now, actor, vec![assignee.email.clone()], &language, MailTopic::SubscriptionAssigned { benefit: benefit.name.clone() });
+    Ok(Outcome::Done)
+}
+
+pub(super) fn activate_technical(tx: &mut Tx<'_>, id: BenefitId, user: UserId, alternate_email: &str) -> Result<Outcome, Error> {
+    let benefit = usable(tx, id)?;
+    let BenefitDetail::Technical { activation, .. } = &benefit.detail else {
+        return Err(wrong_kind(id, "is not a technical benefit"));
+    };
+    let assignee = tx.user(user)?;
+    let alternate_email = Email::parse("alternate_email", alternate_email)?;
+    // R18: the alternate address must differ from the company's account email.
+    if alternate_email == tx.state.account_email {
+        return Err(Error::invalid("alternate_email", "must differ from the company's Partner Center account email"));
+    }
+    let input = TechnicalInput::Assign { user, alternate_email: alternate_email.clone(), lead_days: tx.catalog.technical_activation_lead_days };
+    let TechnicalState::Pending { active_at, .. } = technical::transition(activation, &input, tx.now)? else {
+        return Err(Error::storage("technical assignment did not pend"));
+    };
+    let (now, actor, language) = (tx.now, tx.actor, assignee.language.clone());
+    tx.emit(Event::TechnicalAssigned { benefit: id, user, alternate_email: alternate_email.clone(), active_at });
+    // R19: to the alternate address and the user's own account email.
+    let to = vec![alternate_email, assignee.email.clone()];
+    tx.mail(now, actor, to, &language, MailTopic::TechnicalActivationPending { benefit: benefit.name.clone(), active_at });
+    Ok(Outcome::Done)
+}
+
+pub(super) fn request_assistance(tx: &mut Tx<'_>, id: BenefitId, phase: Phase, amount: Decimal, description: &str) -> Result<Outcome, Error> {
+    let benefit = usable(tx, id)?;
+    let BenefitDetail::Technical { kind, balance, activation, .. } = &benefit.detail else {
+        return Err(wrong_kind(id, "is not a technical benefit"));
+    };
+    let amount = positive_amount("amount", amount)?;
+    if *kind == TechnicalKind::SupportIncidents && amount.fract() != Decimal::ZERO {
+        return Err(Error::invalid("amount", "support incidents are drawn in whole numbers"));
+    }
+    let description = free_text("description", description)?;
+    if !matches!(activation, TechnicalState::Active { .. }) {
+        return Err(Error::precondition(format!("`{id}` is not active yet; activate it and wait for the activation to complete")));
+    }
+    if *balance < amount {
+        return Err(Error::InsufficientBalance { requested: amount, available: *balance });
+    }
+    let requester = tx.acting_user()?;
+    let request = tx.next_request();
+    let (now, actor, language) = (tx.now, tx.actor, requester.language.clone());
+    tx.emit(Event::AssistanceRequested { request, benefit: id, phase, amount, description });
+    let topic = MailTopic::AssistanceRequested { benefit: benefit.name.clone(), phase: phase.as_str().to_string(), amount };
+    tx.mail(now, actor, vec![requester.email.clone()], &language, topic);
+    Ok(Outcome::RequestSubmitted { request })
+}
+
+pub(super) fn withdraw_request(tx: &mut Tx<'_>, id: RequestId) -> Result<Outcome, Error> {
+    let request = tx.state.requests.get(&id).ok_or_else(|| Error::not_found("request", id))?;
+    advisory::transition(&request.state, &RequestInput::Withdraw, tx.now)?;
+    tx.emit(Event::AssistanceWithdrawn { request: id });
+    Ok(Outcome::Done)
+}

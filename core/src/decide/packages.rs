@@ -1,0 +1,126 @@
+//! Purchase, renewal and cancellation (R02, R29–R31, P1, P2, B7).
+
+use std::collections::BTreeMap;
+
+use super::{PoolDraw, Tx};
+use crate::catalog::BenefitKind;
+use crate::command::Outcome;
+use crate::error::{Error, RefundRefusal};
+use crate::event::{CancellationTarget, Event, KeyAllocation, KeySlots};
+use crate::ids::{OfferId, PackageId};
+use crate::lifecycle::offer::{self, OfferInput};
+use crate::lifecycle::package::{self, PackageInput, PackageState};
+use crate::lifecycle::{add_days, add_months};
+use crate::mail::MailTopic;
+use crate::state::{KeyPoolState, Package};
+use crate::values::{Code, Money};
+
+pub(super) fn package<'s>(tx: &Tx<'s>, id: PackageId) -> Result<&'s Package, Error> {
+    tx.state.packages.get(&id).ok_or_else(|| Error::not_found("package", id))
+}
+
+pub(super) fn purchase(tx: &mut Tx<'_>, template: &str, pools: &BTreeMap<Code, KeyPoolState>) -> Result<Outcome, Error> {
+    let code = Code::parse("template", template)?;
+    let template = tx.catalog.package(&code)?;
+    if tx.state.level < template.required_level {
+        return Err(Error::precondition(format!(
+            "`{code}` needs partner level {}; the organization is {}",
+            template.required_level.as_str(),
+            tx.state.level.as_str()
+        )));
+    }
+    // B7: reserve every key first; a dry pool refuses the whole purchase.
+    let mut taken: BTreeMap<&Code, u64> = BTreeMap::new();
+    let mut keys = Vec::new();
+    for (index, benefit) in template.benefits.iter().enumerate() {
+        let (product, count) = match &benefit.kind {
+            BenefitKind::Software { product, keys, .. } | BenefitKind::CloudLicense { product, keys, .. } => (product, *keys),
+            _ => continue,
+        };
+        let pool = pools.get(product).cloned().unwrap_or_default();
+        let already = taken.entry(product).or_insert(0);
+        if pool.available() < *already + u64::from(count) {
+            return Err(Error::CapacityExhausted {
+                what: format!("key pool `{product}` has {} keys left, {} needed", pool.available().saturating_sub(*already), count),
+            });
+        }
+        let first = pool.allocated + *already;
+        *already += u64::from(count);
+        let benefit_index = u32::try_from(index).map_err(|_| Error::invalid("template", "too many benefits"))?;
+        keys.push(KeyAllocation { benefit_index, slots: KeySlots { product: product.clone(), first, count } });
+    }
+    let package = PackageId::new(tx.org(), tx.next_package_seq());
+    let expires_at = add_months(tx.now, template.term_months)?;
+    for allocation in &keys {
+        tx.draws.push(PoolDraw { product: allocation.slots.product.clone(), first: allocation.slots.first, count: allocation.slots.count });
+    }
+    tx.emit(Event::PackagePurchased { package, template: template.clone(), expires_at, keys });
+    Ok(Outcome::PackagePurchased { package })
+}
+
+pub(super) fn renew(tx: &mut Tx<'_>, id: PackageId) -> Result<Outcome, Error> {
+    let found = package(tx, id)?;
+    let t = &found.template;
+    let input = PackageInput::Renew { window_days: t.renewal_window_days, grace_days: t.renewal_grace_days, term_months: t.term_months };
+    let PackageState::Active { expires_at } = package::transition(&found.state, &input, tx.now)? else {
+        return Err(Error::storage("renewal did not leave the package active"));
+    };
+    tx.emit(Event::PackageRenewed { package: id, expires_at });
+    Ok(Outcome::PackageRenewed { package: id, expires_at })
+}
+
+/// Records a cancellation service request and its answer (R30); the refusal
+/// is recorded too, and reported as `CancellationRefused`.
+fn answer(tx: &mut Tx<'_>, target: CancellationTarget, name: String, result: Result<Money, RefundRefusal>) -> Result<Outcome, Error> {
+    let request = tx.next_request();
+    tx.emit(Event::CancellationRequested { request, target });
+    let actor = tx.acting_user()?;
+    let (to, language) = (vec![actor.email.clone()], actor.language.clone());
+    let (outcome, topic) = match result {
+        Ok(refund) => {
+            let detail = format!("refund {refund}");
+            tx.emit(Event::CancellationGranted { request, refund: refund.clone() });
+            (Outcome::CancellationGranted { request, refund }, MailTopic::CancellationAnswered { target: name, granted: true, detail })
+        }
+        Err(reason) => {
+            tx.emit(Event::CancellationRefused { request, reason });
+            (Outcome::CancellationRefused { request, reason }, MailTopic::CancellationAnswered { target: name, granted: false, detail: reason.to_string() })
+        }
+    };
+    let (now, actor) = (tx.now, tx.actor);
+    tx.mail(now, actor, to, &language, topic);
+    Ok(outcome)
+}
+
+fn refusal(result: Result<PackageState, Error>) -> Result<Option<RefundRefusal>, Error> {
+    match result {
+        Ok(_) => Ok(None),
+        Err(Error::RefundNotAllowed { reason }) => Ok(Some(reason)),
+        Err(other) => Err(other),
+    }
+}
+
+pub(super) fn cancel_package(tx: &mut Tx<'_>, id: PackageId) -> Result<Outcome, Error> {
+    let found = package(tx, id)?;
+    let input = PackageInput::Cancel { purchased_at: found.purchased_at, software_activated: tx.state.software_activated(found) };
+    let result = match refusal(package::transition(&found.state, &input, tx.now))? {
+        None => Ok(found.template.price.clone()),
+        Some(reason) => Err(reason),
+    };
+    answer(tx, CancellationTarget::Package(id), found.template.name.clone(), result)
+}
+
+pub(super) fn cancel_offer(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Error> {
+    let (benefit, found) = tx.state.offer(id).ok_or_else(|| Error::not_found("offer", id))?;
+    let owner = package(tx, benefit.package)?;
+    // The offer must be running to be cancelled at all; an unfit state is an input error, not a request.
+    let result = match offer::transition(&found.state, &OfferInput::Cancel, tx.now) {
+        Err(Error::RefundNotAllowed { reason }) => Err(reason),
+        Err(other) => return Err(other),
+        // R29 applies to offers too: within 30 days of the package purchase, no software activated.
+        Ok(_) if tx.now > add_days(owner.purchased_at, package::REFUND_WINDOW_DAYS) => Err(RefundRefusal::WindowClosed),
+        Ok(_) if tx.state.software_activated(owner) => Err(RefundRefusal::SoftwareActivated),
+        Ok(_) => Ok(Money::zero(owner.template.price.currency.clone())),
+    };
+    answer(tx, CancellationTarget::Offer(id), found.name.clone(), result)
+}

@@ -1,0 +1,215 @@
+//! Events: the audit log and the only source of state (B2). No event holds a
+//! license key; keys live in the store's key vault, events name their slots.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::PackageTemplate;
+use crate::error::RefundRefusal;
+use crate::ids::{BenefitId, MailId, OfferId, OrganizationId, PackageId, RequestId, UserId};
+use crate::lifecycle::Timestamp;
+use crate::mail::MailTopic;
+use crate::permission::Role;
+use crate::values::{Code, Email, Language, Money, PartnerLevel, Phone};
+
+/// Which append-only stream an event belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamId {
+    /// Everything of one organization.
+    Organization(OrganizationId),
+    /// The program's key pool of one product, shared by all organizations.
+    KeyPool(Code),
+}
+
+impl std::fmt::Display for StreamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Organization(id) => write!(f, "{id}"),
+            Self::KeyPool(product) => write!(f, "pool:{product}"),
+        }
+    }
+}
+
+impl std::str::FromStr for StreamId {
+    type Err = crate::Error;
+    fn from_str(text: &str) -> Result<Self, crate::Error> {
+        match text.strip_prefix("pool:") {
+            Some(product) => Ok(Self::KeyPool(Code::parse("stream", product)?)),
+            None => Ok(Self::Organization(text.parse()?)),
+        }
+    }
+}
+
+/// Who caused an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "user", rename_all = "snake_case")]
+pub enum Actor {
+    /// A user of the organization.
+    User(UserId),
+    /// The program operator (the host acting for the program).
+    Program,
+    /// The clock: something fell due.
+    Clock,
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::User(id) => write!(f, "{id}"),
+            Self::Program => f.write_str("program"),
+            Self::Clock => f.write_str("clock"),
+        }
+    }
+}
+
+/// A range of slots in a product's key vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySlots {
+    /// The product (and pool).
+    pub product: Code,
+    /// First slot.
+    pub first: u64,
+    /// Number of keys.
+    pub count: u32,
+}
+
+/// The keys allocated to one keyed benefit of a purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAllocation {
+    /// Index of the benefit in the package template.
+    pub benefit_index: u32,
+    /// Its slots.
+    pub slots: KeySlots,
+}
+
+/// The company marketing contact (R25).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketingContact {
+    /// The user.
+    pub user: UserId,
+    /// An address other than the company account email.
+    pub email: Email,
+    /// Contact phone.
+    pub phone: Phone,
+    /// Preferred language; offer mail uses it (R26).
+    pub language: Language,
+}
+
+/// The phase an assistance request is for (R21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Presales.
+    Presales,
+    /// Solution design.
+    Design,
+    /// Deployment.
+    Deployment,
+    /// App development.
+    AppDevelopment,
+}
+
+impl Phase {
+    /// Every phase.
+    pub const ALL: [Phase; 4] = [Self::Presales, Self::Design, Self::Deployment, Self::AppDevelopment];
+
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Presales => "presales",
+            Self::Design => "design",
+            Self::Deployment => "deployment",
+            Self::AppDevelopment => "app_development",
+        }
+    }
+}
+
+impl std::str::FromStr for Phase {
+    type Err = crate::Error;
+    fn from_str(text: &str) -> Result<Self, crate::Error> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == text)
+            .ok_or_else(|| crate::Error::invalid("phase", "one of presales, design, deployment, app_development"))
+    }
+}
+
+/// What a cancellation service request is about (R29, R30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum CancellationTarget {
+    /// A whole package, refunded at its price.
+    Package(PackageId),
+    /// One Go-To-Market offer.
+    Offer(OfferId),
+}
+
+/// One fact. Stream `Organization` holds all but the `Keys*` events, which
+/// belong to `KeyPool` streams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+#[allow(missing_docs)] // each field is named after what it holds
+pub enum Event {
+    /// The organization and its first Global admin.
+    OrganizationCreated { name: String, account_email: Email, admin: UserId, admin_name: String, admin_email: Email },
+    UserAdded { user: UserId, name: String, email: Email, roles: Vec<Role>, language: Language },
+    UserRolesChanged { user: UserId, roles: Vec<Role> },
+    PartnerLevelSet { level: PartnerLevel },
+    CompetencyGranted { competency: Code },
+    CompetencyRevoked { competency: Code },
+    /// A package bought from the template as it was at purchase.
+    PackagePurchased { package: PackageId, template: PackageTemplate, expires_at: Timestamp, keys: Vec<KeyAllocation> },
+    PackageRenewed { package: PackageId, expires_at: Timestamp },
+    PackageExpired { package: PackageId },
+    PackageReminderDue { package: PackageId, days_before: u32 },
+    CancellationRequested { request: RequestId, target: CancellationTarget },
+    CancellationGranted { request: RequestId, refund: Money },
+    CancellationRefused { request: RequestId, reason: RefundRefusal },
+    /// Keys were shown to `user`; the first reveal activates the benefit.
+    KeysRevealed { benefit: BenefitId, language: Option<Language>, os: Option<Code> },
+    LicenseTermExpired { benefit: BenefitId },
+    SeatAssigned { benefit: BenefitId, user: UserId },
+    SeatReleased { benefit: BenefitId, user: UserId },
+    TechnicalAssigned { benefit: BenefitId, user: UserId, alternate_email: Email, active_at: Timestamp },
+    TechnicalActivated { benefit: BenefitId },
+    AssistanceRequested { request: RequestId, benefit: BenefitId, phase: Phase, amount: Decimal, description: String },
+    AssistanceCompleted { request: RequestId },
+    AssistanceWithdrawn { request: RequestId },
+    MarketingContactSet { contact: MarketingContact },
+    OfferActivated { offer: OfferId, active_at: Timestamp },
+    OfferActive { offer: OfferId, expires_at: Timestamp },
+    OfferExpired { offer: OfferId },
+    OfferReminderDue { offer: OfferId, days_before: u32 },
+    MailQueued { mail: MailId, topic: MailTopic, recipients: Vec<Email> },
+    /// Keys added to a pool; the keys went to the vault.
+    KeysStocked { first: u64, count: u32 },
+    /// Keys of a pool handed to a package.
+    KeysAllocated { first: u64, count: u32, package: PackageId },
+}
+
+impl Event {
+    /// The stable snake_case name of the event kind.
+    pub fn kind(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+/// An event as stored: in a stream, at a version, with who and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    /// The stream.
+    pub stream: StreamId,
+    /// 1 for the stream's first event, then +1 each.
+    pub version: u64,
+    /// When it happened (for clock events: when it fell due).
+    pub at: Timestamp,
+    /// Who caused it.
+    pub actor: Actor,
+    /// What happened.
+    pub event: Event,
+}

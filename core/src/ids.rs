@@ -1,0 +1,154 @@
+//! Identifiers. Every id inside an organization embeds that organization's
+//! number, so an id from another organization can never resolve (B1).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// An organization (a partner company), shown as `org-7`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrganizationId(u64);
+
+impl OrganizationId {
+    /// The id with this number; stores hand out the numbers.
+    pub fn new(number: u64) -> Self {
+        Self(number)
+    }
+
+    /// The number inside the id.
+    pub fn number(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for OrganizationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "org-{}", self.0)
+    }
+}
+
+impl FromStr for OrganizationId {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self, Error> {
+        text.strip_prefix("org-")
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(Self)
+            .ok_or_else(|| Error::invalid("organization_id", format!("`{text}` is not an organization id")))
+    }
+}
+
+macro_rules! scoped_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name {
+            organization: OrganizationId,
+            seq: u32,
+        }
+
+        impl $name {
+            /// The id numbered `seq` inside `organization`.
+            pub fn new(organization: OrganizationId, seq: u32) -> Self {
+                Self { organization, seq }
+            }
+
+            /// The organization this id belongs to.
+            pub fn organization(self) -> OrganizationId {
+                self.organization
+            }
+
+            /// The number of this id inside its organization.
+            pub fn seq(self) -> u32 {
+                self.seq
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($prefix, "-{}-{}"), self.organization.0, self.seq)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(text: &str) -> Result<Self, Error> {
+                let parsed = text
+                    .strip_prefix(concat!($prefix, "-"))
+                    .and_then(|rest| rest.split_once('-'))
+                    .and_then(|(org, seq)| Some((org.parse::<u64>().ok()?, seq.parse::<u32>().ok()?)));
+                match parsed {
+                    Some((org, seq)) => Ok(Self { organization: OrganizationId(org), seq }),
+                    None => Err(Error::invalid($field, format!(concat!("`{}` is not a ", $field), text))),
+                }
+            }
+        }
+
+        string_serde!($name);
+    };
+}
+
+macro_rules! string_serde {
+    ($name:ident) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<str>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+string_serde!(OrganizationId);
+
+scoped_id!(
+    /// A user of an organization, shown as `usr-7-2`.
+    UserId, "usr", "user id"
+);
+scoped_id!(
+    /// A purchased package, shown as `pkg-7-1`.
+    PackageId, "pkg", "package id"
+);
+scoped_id!(
+    /// A benefit inside a purchased package, shown as `ben-7-4`.
+    BenefitId, "ben", "benefit id"
+);
+scoped_id!(
+    /// A Go-To-Market offer inside a benefit, shown as `ofr-7-1`.
+    OfferId, "ofr", "offer id"
+);
+scoped_id!(
+    /// A service request (assistance or cancellation), shown as `req-7-3`.
+    RequestId, "req", "request id"
+);
+scoped_id!(
+    /// A queued mail, shown as `mail-7-9`.
+    MailId, "mail", "mail id"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_text() {
+        let id = BenefitId::new(OrganizationId::new(7), 4);
+        assert_eq!(id.to_string(), "ben-7-4");
+        assert_eq!("ben-7-4".parse::<BenefitId>().unwrap(), id);
+        assert_eq!("org-12".parse::<OrganizationId>().unwrap(), OrganizationId::new(12));
+    }
+
+    #[test]
+    fn malformed_ids_are_invalid_input() {
+        for bad in ["", "ben-", "ben-7", "pkg-7-4", "ben-x-1", "ben-1-99999999999"] {
+            let err = bad.parse::<BenefitId>().unwrap_err();
+            assert_eq!(err.code(), "invalid_input", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod catalog;
+mod center;
+pub mod clock;
+pub mod command;
+#[cfg(any(test, feature = "testing"))]
+pub mod conformance;
+mod decide;
+mod error;
+pub mod event;
+mod ids;
+pub mod lifecycle;
+pub mod mail;
+mod permission;
+mod program;
+mod secret;
+mod session;
+pub mod state;
+pub mod store;
+pub mod values;
+mod views;
+
+pub use catalog::Catalog;
+pub use center::{BenefitCenter, CenterOptions};
+pub use clock::{Clock, ManualClock};
+pub use command::{Command, KeyReveal, Outcome};
+pub use error::{Error, RefundRefusal, Result};
+pub use event::{Actor, CancellationTarget, Phase, RecordedEvent, StreamId};
+pub use ids::{BenefitId, MailId, OfferId, OrganizationId, PackageId, RequestId, UserId};
+pub use lifecycle::Timestamp;
+pub use mail::{DispatchReport, Mail, MailTopic, Mailer, OutboxEntry, RecordingMailer};
+pub use permission::{render_markdown as permission_matrix_markdown, Permission, Role, GRANTS};
+pub use program::{KeyPoolView, Program};
+pub use secret::LicenseKey;
+pub use session::Session;
+pub use store::{MemoryStore, Store};
+pub use values::{Email, Money, PartnerLevel};
+pub use views::{
+    AuditEntry, BenefitView, CancellationView, Category, MarketingContactView, OfferView, OrganizationView, PackageView, RequestView,
+    RevealedKeys, Status, UserView,
+};

@@ -1,0 +1,119 @@
+//! Activation of a technical benefit: assigned with an alternate email, it
+//! pends for the catalog's lead time, then becomes active (R18–R20).
+
+use serde::{Deserialize, Serialize};
+
+use super::{add_days, refuse, Machine, Timestamp};
+use crate::error::Error;
+use crate::ids::{OrganizationId, UserId};
+use crate::values::Email;
+
+/// Where a technical benefit's activation is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TechnicalState {
+    /// Nobody is assigned.
+    NotActivated,
+    /// Assigned; activation is under way (R20).
+    Pending {
+        /// The assigned user.
+        user: UserId,
+        /// The alternate address the instructions also go to (R19).
+        alternate_email: Email,
+        /// When it was assigned.
+        requested_at: Timestamp,
+        /// When it becomes active.
+        active_at: Timestamp,
+    },
+    /// Active: requests may draw on it.
+    Active {
+        /// The assigned user.
+        user: UserId,
+        /// The alternate address.
+        alternate_email: Email,
+        /// Since when.
+        since: Timestamp,
+    },
+}
+
+/// What can happen to a technical activation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TechnicalInput {
+    /// Assign a user with an alternate email (R18); `lead_days` from the catalog.
+    Assign {
+        /// The user.
+        user: UserId,
+        /// The alternate address (already checked to differ from the company's).
+        alternate_email: Email,
+        /// Days until active.
+        lead_days: u32,
+    },
+    /// The lead time passed.
+    Fulfil,
+}
+
+/// The technical-activation lifecycle.
+pub struct TechnicalMachine;
+
+/// The technical-activation transition function.
+pub fn transition(state: &TechnicalState, input: &TechnicalInput, now: Timestamp) -> Result<TechnicalState, Error> {
+    use TechnicalInput as I;
+    use TechnicalState as S;
+    match (state, input) {
+        // --- NotActivated ---
+        (S::NotActivated, I::Assign { user, alternate_email, lead_days }) => Ok(S::Pending {
+            user: *user,
+            alternate_email: alternate_email.clone(),
+            requested_at: now,
+            active_at: add_days(now, *lead_days),
+        }),
+        // --- Pending ---
+        (S::Pending { user, alternate_email, active_at, .. }, I::Fulfil) if now >= *active_at => {
+            Ok(S::Active { user: *user, alternate_email: alternate_email.clone(), since: *active_at })
+        }
+        _ => Err(refuse::<TechnicalMachine>(state, input)),
+    }
+}
+
+impl Machine for TechnicalMachine {
+    type State = TechnicalState;
+    type Input = TechnicalInput;
+    const NAME: &'static str = "technical activation";
+
+    fn sample_states() -> Vec<TechnicalState> {
+        let now = super::fixed_now_for_tables();
+        let user = UserId::new(OrganizationId::new(1), 1);
+        let alternate_email = Email::sample();
+        vec![
+            TechnicalState::NotActivated,
+            TechnicalState::Pending { user, alternate_email: alternate_email.clone(), requested_at: now, active_at: add_days(now, 3) },
+            TechnicalState::Pending { user, alternate_email: alternate_email.clone(), requested_at: now, active_at: now },
+            TechnicalState::Active { user, alternate_email, since: now },
+        ]
+    }
+
+    fn sample_inputs() -> Vec<TechnicalInput> {
+        let user = UserId::new(OrganizationId::new(1), 2);
+        let alternate_email = Email::sample();
+        vec![TechnicalInput::Assign { user, alternate_email, lead_days: 3 }, TechnicalInput::Fulfil]
+    }
+
+    fn step(state: &TechnicalState, input: &TechnicalInput, now: Timestamp) -> Result<TechnicalState, Error> {
+        transition(state, input, now)
+    }
+
+    fn state_name(state: &TechnicalState) -> String {
+        match state {
+            TechnicalState::NotActivated => "not_activated".into(),
+            TechnicalState::Pending { .. } => "pending".into(),
+            TechnicalState::Active { .. } => "active".into(),
+        }
+    }
+
+    fn input_name(input: &TechnicalInput) -> String {
+        match input {
+            TechnicalInput::Assign { .. } => "assign".into(),
+            TechnicalInput::Fulfil => "fulfil".into(),
+        }
+    }
+}

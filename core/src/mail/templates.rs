@@ -1,0 +1,156 @@
+//! Mail templates as data, per topic and language, with English as the
+//! fallback. Placeholders: `{organization}` and the topic's own fields.
+
+use super::MailTopic;
+use crate::values::Language;
+
+/// (topic, language, subject, body) rows.
+pub const TEMPLATES: &[(&str, &str, &str, &str)] = &[
+    ("technical_activation_pending", "en", "{organization}: {benefit} is being activated",
+     "{benefit} was assigned to you for {organization}. Activation takes a few days; it completes on {active_at}.\nWe will send instructions for reaching Microsoft Product Support to this address and to your Partner Center account email."),
+    ("technical_activation_pending", "zh-CN", "{organization}：{benefit} 正在激活",
+     "已为 {organization} 将 {benefit} 分配给你。激活需要几天时间，将于 {active_at} 完成。\n我们会把访问 Microsoft 产品支持的说明发送到此地址和你的合作伙伴中心帐户电子邮件。"),
+    ("technical_activated", "en", "{organization}: {benefit} is active",
+     "{benefit} is now active for {organization}.\nNext: sign in to the support portal with this address to open an incident or request assistance."),
+    ("technical_activated", "zh-CN", "{organization}：{benefit} 已激活",
+     "{organization} 的 {benefit} 现已激活。\n下一步：使用此地址登录支持门户，提交事件或请求协助。"),
+    ("subscription_assigned", "en", "{organization}: you were assigned {benefit}",
+     "An administrator of {organization} assigned you {benefit}.\nNext: sign in to the Visual Studio portal to start using your subscription."),
+    ("subscription_assigned", "zh-CN", "{organization}：已为你分配 {benefit}",
+     "{organization} 的管理员为你分配了 {benefit}。\n下一步：登录 Visual Studio 门户开始使用你的订阅。"),
+    ("assistance_requested", "en", "{organization}: {phase} assistance requested",
+     "Your request for {amount} of {benefit} ({phase}) for {organization} was submitted.\nNext: a consultant will contact you to schedule the session."),
+    ("assistance_requested", "zh-CN", "{organization}：已提交{phase}协助请求",
+     "已为 {organization} 提交使用 {benefit} {amount} 的请求（{phase}）。\n下一步：顾问会与你联系安排时间。"),
+    ("offer_activation_pending", "en", "{organization}: {offer} is being activated",
+     "The Go-To-Market offer {offer} was activated for {organization}. It becomes active on {active_at}.\nWe will email instructions for using it to this address."),
+    ("offer_activation_pending", "zh-CN", "{organization}：{offer} 正在激活",
+     "已为 {organization} 激活市场推广优惠 {offer}，将于 {active_at} 生效。\n我们会将使用说明发送到此地址。"),
+    ("offer_activated", "en", "{organization}: {offer} is active until {expires_at}",
+     "The Go-To-Market offer {offer} is now active for {organization} and can be used until {expires_at}.\nNext: follow the offer's instructions on the Go-To-Market page."),
+    ("offer_activated", "zh-CN", "{organization}：{offer} 已生效，有效期至 {expires_at}",
+     "{organization} 的市场推广优惠 {offer} 现已生效，可使用至 {expires_at}。\n下一步：按照市场推广页面上的说明使用该优惠。"),
+    ("offer_expiring", "en", "{organization}: {offer} expires in {days_before} days",
+     "The Go-To-Market offer {offer} of {organization} expires on {expires_at}.\nNext: use it before then, or activate it again after it expires."),
+    ("offer_expiring", "zh-CN", "{organization}：{offer} 将在 {days_before} 天后到期",
+     "{organization} 的市场推广优惠 {offer} 将于 {expires_at} 到期。\n下一步：请在到期前使用，或在到期后重新激活。"),
+    ("package_expiring", "en", "{organization}: {package} expires in {days_before} days",
+     "The benefit package {package} of {organization} expires on {expires_at}.\nNext: renew it from the Benefits page; the new term starts when the current one ends."),
+    ("package_expiring", "zh-CN", "{organization}：{package} 将在 {days_before} 天后到期",
+     "{organization} 的权益包 {package} 将于 {expires_at} 到期。\n下一步：在权益页面续订；新期限从当前期限结束时开始。"),
+    ("cancellation_answered", "en", "{organization}: cancellation of {target} {outcome}",
+     "Your service request to cancel {target} for {organization} was {outcome}: {detail}."),
+    ("cancellation_answered", "zh-CN", "{organization}：{target} 的取消请求{outcome}",
+     "{organization} 取消 {target} 的服务请求{outcome}：{detail}。"),
+];
+
+/// The languages that have templates.
+pub fn template_languages() -> Vec<&'static str> {
+    let mut languages: Vec<&str> = TEMPLATES.iter().map(|row| row.1).collect();
+    languages.sort_unstable();
+    languages.dedup();
+    languages
+}
+
+/// Renders `topic` for `organization` in `language`, falling back to English.
+/// Returns the language used, the subject and the body.
+pub fn render(topic: &MailTopic, organization: &str, language: &Language) -> (Language, String, String) {
+    let name = topic.name();
+    let row = TEMPLATES
+        .iter()
+        .find(|row| row.0 == name && row.1 == language.as_str())
+        .map(|row| (language.clone(), row))
+        .or_else(|| TEMPLATES.iter().find(|row| row.0 == name && row.1 == "en").map(|row| (Language::english(), row)));
+    let Some((used, (_, lang, subject, body))) = row else {
+        return (Language::english(), name.to_string(), String::new());
+    };
+    let chinese = *lang == "zh-CN";
+    let fill = |text: &str| {
+        let mut out = text.replace("{organization}", organization);
+        for (key, value) in fields(topic, chinese) {
+            out = out.replace(&format!("{{{key}}}"), &value);
+        }
+        out
+    };
+    (used, fill(subject), fill(body))
+}
+
+fn fields(topic: &MailTopic, chinese: bool) -> Vec<(&'static str, String)> {
+    let date = |t: &crate::lifecycle::Timestamp| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    match topic {
+        MailTopic::TechnicalActivationPending { benefit, active_at } => vec![("benefit", benefit.clone()), ("active_at", date(active_at))],
+        MailTopic::TechnicalActivated { benefit } | MailTopic::SubscriptionAssigned { benefit } => vec![("benefit", benefit.clone())],
+        MailTopic::AssistanceRequested { benefit, phase, amount } => {
+            vec![("benefit", benefit.clone()), ("phase", phase.clone()), ("amount", amount.to_string())]
+        }
+        MailTopic::OfferActivationPending { offer, active_at } => vec![("offer", offer.clone()), ("active_at", date(active_at))],
+        MailTopic::OfferActivated { offer, expires_at } => vec![("offer", offer.clone()), ("expires_at", date(expires_at))],
+        MailTopic::OfferExpiring { offer, expires_at, days_before } => {
+            vec![("offer", offer.clone()), ("expires_at", date(expires_at)), ("days_before", days_before.to_string())]
+        }
+        MailTopic::PackageExpiring { package, expires_at, days_before } => {
+            vec![("package", package.clone()), ("expires_at", date(expires_at)), ("days_before", days_before.to_string())]
+        }
+        MailTopic::CancellationAnswered { target, granted, detail } => {
+            let outcome = match (granted, chinese) {
+                (true, false) => "granted",
+                (false, false) => "refused",
+                (true, true) => "已批准",
+                (false, true) => "被拒绝",
+            };
+            vec![("target", target.clone()), ("outcome", outcome.to_string()), ("detail", detail.clone())]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn samples() -> Vec<MailTopic> {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 3, 5, 9, 0, 0).unwrap();
+        vec![
+            MailTopic::TechnicalActivationPending { benefit: "Partner advisory hours".into(), active_at: at },
+            MailTopic::TechnicalActivated { benefit: "Partner advisory hours".into() },
+            MailTopic::SubscriptionAssigned { benefit: "Visual Studio Enterprise subscriptions".into() },
+            MailTopic::AssistanceRequested { benefit: "Partner advisory hours".into(), phase: "design".into(), amount: rust_decimal::Decimal::new(25, 1) },
+            MailTopic::OfferActivationPending { offer: "Silver Core".into(), active_at: at },
+            MailTopic::OfferActivated { offer: "Silver Core".into(), expires_at: at },
+            MailTopic::OfferExpiring { offer: "Silver Core".into(), expires_at: at, days_before: 7 },
+            MailTopic::PackageExpiring { package: "Microsoft Action Pack".into(), expires_at: at, days_before: 30 },
+            MailTopic::CancellationAnswered { target: "Microsoft Action Pack".into(), granted: false, detail: "a software benefit of the package was already activated".into() },
+        ]
+    }
+
+    #[test]
+    fn every_topic_has_english_and_chinese_templates() {
+        for topic in samples() {
+            for language in ["en", "zh-CN"] {
+                assert!(TEMPLATES.iter().any(|row| row.0 == topic.name() && row.1 == language), "{} {language}", topic.name());
+            }
+        }
+    }
+
+    #[test]
+    fn rendered_templates_snapshot_per_language() {
+        for language in template_languages() {
+            let mut out = String::new();
+            for topic in samples() {
+                let (used, subject, body) = render(&topic, "Contoso Ltd", &Language::parse("l", language).unwrap());
+                assert_eq!(used.as_str(), language);
+                assert!(!subject.contains('{') && !body.contains('{'), "unfilled placeholder in {}", topic.name());
+                out.push_str(&format!("## {}\nSubject: {subject}\n{body}\n\n", topic.name()));
+            }
+            insta::assert_snapshot!(format!("mail_{language}"), out);
+        }
+    }
+
+    #[test]
+    fn unknown_language_falls_back_to_english() {
+        let topic = MailTopic::TechnicalActivated { benefit: "Support".into() };
+        let (used, subject, _) = render(&topic, "Contoso", &Language::parse("l", "fr").unwrap());
+        assert_eq!(used.as_str(), "en");
+        assert_eq!(subject, "Contoso: Support is active");
+    }
+}

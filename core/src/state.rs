@@ -1,0 +1,620 @@
+//! State: the fold of an organization's events (B2), and of a key pool's.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{BenefitKind, DownloadLink, PackageTemplate};
+use crate::error::Error;
+use crate::event::{CancellationTarget, Event, KeySlots, MarketingContact, Phase, RecordedEvent};
+use crate::ids::{BenefitId, OfferId, OrganizationId, PackageId, RequestId, UserId};
+use crate::lifecycle::advisory::RequestState;
+use crate::lifecycle::offer::OfferState;
+use crate::lifecycle::package::PackageState;
+use crate::lifecycle::seat::SeatState;
+use crate::lifecycle::software::SoftwareState;
+use crate::lifecycle::technical::TechnicalState;
+use crate::lifecycle::{add_days, Timestamp};
+use crate::permission::Role;
+use crate::values::{Code, Email, Language, Money, PartnerLevel};
+
+/// Counters that number new ids; part of state so replay numbers the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Users so far.
+    pub users: u32,
+    /// Packages so far.
+    pub packages: u32,
+    /// Benefits so far.
+    pub benefits: u32,
+    /// Offers so far.
+    pub offers: u32,
+    /// Service requests so far.
+    pub requests: u32,
+    /// Mails so far.
+    pub mails: u32,
+}
+
+/// An employee of the organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Display name.
+    pub name: String,
+    /// Partner Center account email.
+    pub email: Email,
+    /// Roles, sorted, no duplicates.
+    pub roles: Vec<Role>,
+    /// Preferred language for mail.
+    pub language: Language,
+}
+
+/// A purchased package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Package {
+    /// Id.
+    pub id: PackageId,
+    /// The template as it was bought.
+    pub template: PackageTemplate,
+    /// When it was bought.
+    pub purchased_at: Timestamp,
+    /// Lifecycle.
+    pub state: PackageState,
+    /// End of the current term (kept across expiry for renewal).
+    pub term_ends_at: Timestamp,
+    /// Reminder days already mailed for the current term (P3).
+    pub reminders_sent: BTreeSet<u32>,
+    /// Its benefits, in template order.
+    pub benefits: Vec<BenefitId>,
+}
+
+/// The kind of a technical benefit (R17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TechnicalKind {
+    /// Product support incidents.
+    SupportIncidents,
+    /// Partner advisory hours.
+    AdvisoryHours,
+    /// Technical presales and deployment services.
+    PresalesDeployment,
+}
+
+/// A Go-To-Market offer inside a benefit (R27).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    /// Id.
+    pub id: OfferId,
+    /// Code from the catalog.
+    pub code: Code,
+    /// Type shown, e.g. `Silver Core`.
+    pub name: String,
+    /// Lowest level allowed (R23).
+    pub min_level: PartnerLevel,
+    /// Competencies of which one is needed; empty for none (R23).
+    pub competencies: Vec<Code>,
+    /// Days from activation to active.
+    pub activation_lead_days: u32,
+    /// Days it runs.
+    pub duration_days: u32,
+    /// Reminder days before expiry (P3).
+    pub reminder_days: Vec<u32>,
+    /// Reminder days mailed for the current run.
+    pub reminders_sent: BTreeSet<u32>,
+    /// Lifecycle.
+    pub state: OfferState,
+}
+
+/// What a benefit is, with its own state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(missing_docs)] // fields mirror the catalog's
+pub enum BenefitDetail {
+    Software {
+        languages: Vec<Language>,
+        os_types: Vec<Code>,
+        download_links: Vec<DownloadLink>,
+        special_instructions: String,
+        keys: KeySlots,
+        activation: SoftwareState,
+    },
+    CloudLicense { keys: KeySlots, term_months: u32, special_instructions: String, activation: SoftwareState },
+    CloudUsage { monthly_credit: Money, seat: SeatState },
+    VisualStudio { edition: String, seats: u32, holders: BTreeMap<UserId, Timestamp> },
+    Technical { kind: TechnicalKind, allocated: Decimal, balance: Decimal, activation: TechnicalState },
+    GoToMarket { offers: Vec<Offer> },
+}
+
+/// A benefit of a purchased package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Benefit {
+    /// Id.
+    pub id: BenefitId,
+    /// The package it came with.
+    pub package: PackageId,
+    /// Code from the catalog.
+    pub code: Code,
+    /// Display name.
+    pub name: String,
+    /// Kind and state.
+    pub detail: BenefitDetail,
+}
+
+/// An assistance request (R21).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistanceRequest {
+    /// Id.
+    pub id: RequestId,
+    /// The technical benefit drawn from.
+    pub benefit: BenefitId,
+    /// Who asked.
+    pub requested_by: UserId,
+    /// When.
+    pub requested_at: Timestamp,
+    /// Phase.
+    pub phase: Phase,
+    /// Hours (or incidents) drawn.
+    pub amount: Decimal,
+    /// What it is for.
+    pub description: String,
+    /// Lifecycle.
+    pub state: RequestState,
+}
+
+/// A cancellation service request and its answer (R30).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    /// Id.
+    pub id: RequestId,
+    /// What should be cancelled.
+    pub target: CancellationTarget,
+    /// Who asked.
+    pub requested_by: UserId,
+    /// When.
+    pub requested_at: Timestamp,
+    /// The answer: `Ok(refund)` or `Err(reason)`; `None` until answered.
+    pub answer: Option<Result<Money, crate::error::RefundRefusal>>,
+}
+
+/// Everything of one organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationState {
+    /// Id.
+    pub id: OrganizationId,
+    /// Company name.
+    pub name: String,
+    /// The company's Partner Center account email.
+    pub account_email: Email,
+    /// Partner level, set by the program.
+    pub level: PartnerLevel,
+    /// Competencies, set by the program.
+    pub competencies: BTreeSet<Code>,
+    /// Users.
+    pub users: BTreeMap<UserId, User>,
+    /// Packages.
+    pub packages: BTreeMap<PackageId, Package>,
+    /// Benefits.
+    pub benefits: BTreeMap<BenefitId, Benefit>,
+    /// Which benefit holds each offer.
+    pub offer_index: BTreeMap<OfferId, BenefitId>,
+    /// The marketing contact (R24, R25).
+    pub marketing_contact: Option<MarketingContact>,
+    /// Assistance requests.
+    pub requests: BTreeMap<RequestId, AssistanceRequest>,
+    /// Cancellation service requests.
+    pub cancellations: BTreeMap<RequestId, Cancellation>,
+    /// Id counters.
+    pub next: Counters,
+    /// Version of the last event folded in.
+    pub version: u64,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> Error {
+    Error::storage(format!("event log does not replay: {what}"))
+}
+
+impl OrganizationState {
+    /// Builds the state from the organization's first event.
+    pub fn from_first(id: OrganizationId, first: &RecordedEvent) -> Result<Self, Error> {
+        let Event::OrganizationCreated { name, account_email, admin, admin_name, admin_email } = &first.event else {
+            return Err(corrupt("the first event does not create the organization"));
+        };
+        let mut users = BTreeMap::new();
+        users.insert(
+            *admin,
+            User { id: *admin, name: admin_name.clone(), email: admin_email.clone(), roles: vec![Role::GlobalAdmin], language: Language::english() },
+        );
+        Ok(Self {
+            id,
+            name: name.clone(),
+            account_email: account_email.clone(),
+            level: PartnerLevel::Member,
+            competencies: BTreeSet::new(),
+            users,
+            packages: BTreeMap::new(),
+            benefits: BTreeMap::new(),
+            offer_index: BTreeMap::new(),
+            marketing_contact: None,
+            requests: BTreeMap::new(),
+            cancellations: BTreeMap::new(),
+            next: Counters { users: 1, ..Counters::default() },
+            version: first.version,
+        })
+    }
+
+    /// Replays a whole stream.
+    pub fn replay(id: OrganizationId, events: &[RecordedEvent]) -> Result<Self, Error> {
+        let (first, rest) = events.split_first().ok_or_else(|| Error::not_found("organization", id))?;
+        let mut state = Self::from_first(id, first)?;
+        for event in rest {
+            state.apply(event)?;
+        }
+        Ok(state)
+    }
+
+    /// Folds one event in. Fails only on a log this version cannot replay.
+    pub fn apply(&mut self, recorded: &RecordedEvent) -> Result<(), Error> {
+        if recorded.version != self.version + 1 {
+            return Err(corrupt(format!("version {} follows {}", recorded.version, self.version)));
+        }
+        let at = recorded.at;
+        match &recorded.event {
+            Event::OrganizationCreated { .. } => return Err(corrupt("organization created twice")),
+            Event::UserAdded { user, name, email, roles, language } => {
+                self.users.insert(*user, User { id: *user, name: name.clone(), email: email.clone(), roles: roles.clone(), language: language.clone() });
+                self.next.users = self.next.users.max(user.seq());
+            }
+            Event::UserRolesChanged { user, roles } => self.user_mut(*user)?.roles = roles.clone(),
+            Event::PartnerLevelSet { level } => self.level = *level,
+            Event::CompetencyGranted { competency } => {
+                self.competencies.insert(competency.clone());
+            }
+            Event::CompetencyRevoked { competency } => {
+                self.competencies.remove(competency);
+            }
+            Event::PackagePurchased { package, template, expires_at, keys } => self.add_package(*package, template, at, *expires_at, keys)?,
+            Event::PackageRenewed { package, expires_at } => {
+                let package = self.package_mut(*package)?;
+                package.state = PackageState::Active { expires_at: *expires_at };
+                package.term_ends_at = *expires_at;
+                package.reminders_sent.clear();
+            }
+            Event::PackageExpired { package } => {
+                let package = self.package_mut(*package)?;
+                package.state = PackageState::Expired { expired_at: package.term_ends_at };
+            }
+            Event::PackageReminderDue { package, days_before } => {
+                self.package_mut(*package)?.reminders_sent.insert(*days_before);
+            }
+            Event::CancellationRequested { request, target } => {
+                let requested_by = actor_user(recorded)?;
+                self.cancellations.insert(*request, Cancellation { id: *request, target: *target, requested_by, requested_at: at, answer: None });
+                self.next.requests = self.next.requests.max(request.seq());
+            }
+            Event::CancellationGranted { request, refund } => {
+                let cancellation = self.cancellations.get_mut(request).ok_or_else(|| corrupt(request))?;
+                cancellation.answer = Some(Ok(refund.clone()));
+                match cancellation.target {
+                    CancellationTarget::Package(id) => self.package_mut(id)?.state = PackageState::Cancelled { cancelled_at: at },
+                    CancellationTarget::Offer(id) => self.offer_mut(id)?.state = OfferState::Cancelled { cancelled_at: at },
+                }
+            }
+            Event::CancellationRefused { request, reason } => {
+                self.cancellations.get_mut(request).ok_or_else(|| corrupt(request))?.answer = Some(Err(*reason));
+            }
+            Event::KeysRevealed { benefit, .. } => match &mut self.benefit_mut(*benefit)?.detail {
+                BenefitDetail::Software { activation, .. } => {
+                    if *activation == SoftwareState::NotActivated {
+                        *activation = SoftwareState::Activated { activated_at: at, expires_at: None };
+                    }
+                }
+                BenefitDetail::CloudLicense { activation, term_months, .. } => {
+                    if *activation == SoftwareState::NotActivated {
+                        let expires_at = crate::lifecycle::add_months(at, *term_months)?;
+                        *activation = SoftwareState::Activated { activated_at: at, expires_at: Some(expires_at) };
+                    }
+                }
+                _ => return Err(corrupt("keys revealed for a benefit without keys")),
+            },
+            Event::LicenseTermExpired { benefit } => match &mut self.benefit_mut(*benefit)?.detail {
+                BenefitDetail::CloudLicense { activation: activation @ SoftwareState::Activated { expires_at: Some(_), .. }, .. } => {
+                    if let SoftwareState::Activated { expires_at: Some(end), .. } = activation {
+                        *activation = SoftwareState::Expired { expired_at: *end };
+                    }
+                }
+                _ => return Err(corrupt("license term expired for a benefit without a term")),
+            },
+            Event::SeatAssigned { benefit, user } => match &mut self.benefit_mut(*benefit)?.detail {
+                BenefitDetail::VisualStudio { holders, .. } => {
+                    holders.insert(*user, at);
+                }
+                BenefitDetail::CloudUsage { seat, .. } => *seat = SeatState::Assigned { user: *user, since: at },
+                _ => return Err(corrupt("seat assigned on a benefit without seats")),
+            },
+            Event::SeatReleased { benefit, user } => match &mut self.benefit_mut(*benefit)?.detail {
+                BenefitDetail::VisualStudio { holders, .. } => {
+                    holders.remove(user);
+                }
+                BenefitDetail::CloudUsage { seat, .. } => *seat = SeatState::Vacant,
+                _ => return Err(corrupt("seat released on a benefit without seats")),
+            },
+            Event::TechnicalAssigned { benefit, user, alternate_email, active_at } => {
+                *self.technical_mut(*benefit)? =
+                    TechnicalState::Pending { user: *user, alternate_email: alternate_email.clone(), requested_at: at, active_at: *active_at };
+            }
+            Event::TechnicalActivated { benefit } => {
+                let activation = self.technical_mut(*benefit)?;
+                if let TechnicalState::Pending { user, alternate_email, active_at, .. } = activation {
+                    *activation = TechnicalState::Active { user: *user, alternate_email: alternate_email.clone(), since: *active_at };
+                } else {
+                    return Err(corrupt("technical benefit activated while not pending"));
+                }
+            }
+            Event::AssistanceRequested { request, benefit, phase, amount, description } => {
+                let requested_by = actor_user(recorded)?;
+                self.draw(*benefit, *amount)?;
+                self.requests.insert(
+                    *request,
+                    AssistanceRequest {
+                        id: *request,
+                        benefit: *benefit,
+                        requested_by,
+                        requested_at: at,
+                        phase: *phase,
+                        amount: *amount,
+                        description: description.clone(),
+                        state: RequestState::Submitted,
+                    },
+                );
+                self.next.requests = self.next.requests.max(request.seq());
+            }
+            Event::AssistanceCompleted { request } => {
+                self.requests.get_mut(request).ok_or_else(|| corrupt(request))?.state = RequestState::Completed { completed_at: at };
+            }
+            Event::AssistanceWithdrawn { request } => {
+                let entry = self.requests.get_mut(request).ok_or_else(|| corrupt(request))?;
+                entry.state = RequestState::Withdrawn { withdrawn_at: at };
+                let (benefit, amount) = (entry.benefit, entry.amount);
+                self.draw(benefit, -amount)?;
+            }
+            Event::MarketingContactSet { contact } => self.marketing_contact = Some(contact.clone()),
+            Event::OfferActivated { offer, active_at } => {
+                let offer = self.offer_mut(*offer)?;
+                offer.state = OfferState::Pending { requested_at: at, active_at: *active_at };
+                offer.reminders_sent.clear();
+            }
+            Event::OfferActive { offer, expires_at } => {
+                let offer = self.offer_mut(*offer)?;
+                let OfferState::Pending { active_at, .. } = offer.state else {
+                    return Err(corrupt("offer active while not pending"));
+                };
+                offer.state = OfferState::Active { since: active_at, expires_at: *expires_at };
+            }
+            Event::OfferExpired { offer } => {
+                let offer = self.offer_mut(*offer)?;
+                let OfferState::Active { expires_at, .. } = offer.state else {
+                    return Err(corrupt("offer expired while not active"));
+                };
+                offer.state = OfferState::Expired { expired_at: expires_at };
+            }
+            Event::OfferReminderDue { offer, days_before } => {
+                self.offer_mut(*offer)?.reminders_sent.insert(*days_before);
+            }
+            Event::MailQueued { mail, .. } => self.next.mails = self.next.mails.max(mail.seq()),
+            Event::KeysStocked { .. } | Event::KeysAllocated { .. } => return Err(corrupt("key pool event in an organization stream")),
+        }
+        self.version = recorded.version;
+        Ok(())
+    }
+
+    fn add_package(&mut self, id: PackageId, template: &PackageTemplate, at: Timestamp, expires_at: Timestamp, keys: &[crate::event::KeyAllocation]) -> Result<(), Error> {
+        let mut benefit_ids = Vec::with_capacity(template.benefits.len());
+        for (index, benefit) in template.benefits.iter().enumerate() {
+            self.next.benefits += 1;
+            let benefit_id = BenefitId::new(self.id, self.next.benefits);
+            let slots = || {
+                keys.iter()
+                    .find(|k| usize::try_from(k.benefit_index).ok() == Some(index))
+                    .map(|k| k.slots.clone())
+                    .ok_or_else(|| corrupt(format!("no keys recorded for benefit {index} of {id}")))
+            };
+            let detail = match &benefit.kind {
+                BenefitKind::Software { languages, os_types, download_links, special_instructions, .. } => BenefitDetail::Software {
+                    languages: languages.clone(),
+                    os_types: os_types.clone(),
+                    download_links: download_links.clone(),
+                    special_instructions: special_instructions.clone(),
+                    keys: slots()?,
+                    activation: SoftwareState::NotActivated,
+                },
+                BenefitKind::CloudLicense { term_months, special_instructions, .. } => BenefitDetail::CloudLicense {
+                    keys: slots()?,
+                    term_months: *term_months,
+                    special_instructions: special_instructions.clone(),
+                    activation: SoftwareState::NotActivated,
+                },
+                BenefitKind::CloudUsage { monthly_credit } => BenefitDetail::CloudUsage { monthly_credit: monthly_credit.clone(), seat: SeatState::Vacant },
+                BenefitKind::VisualStudio { edition, seats } => BenefitDetail::VisualStudio { edition: edition.clone(), seats: *seats, holders: BTreeMap::new() },
+                BenefitKind::SupportIncidents { incidents } => technical(TechnicalKind::SupportIncidents, Decimal::from(*incidents)),
+                BenefitKind::AdvisoryHours { hours } => technical(TechnicalKind::AdvisoryHours, *hours),
+                BenefitKind::PresalesDeployment { hours } => technical(TechnicalKind::PresalesDeployment, *hours),
+                BenefitKind::GoToMarket { offers } => {
+                    let mut built = Vec::with_capacity(offers.len());
+                    for offer in offers {
+                        self.next.offers += 1;
+                        let offer_id = OfferId::new(self.id, self.next.offers);
+                        self.offer_index.insert(offer_id, benefit_id);
+                        built.push(Offer {
+                            id: offer_id,
+                            code: offer.code.clone(),
+                            name: offer.name.clone(),
+                            min_level: offer.min_level,
+                            competencies: offer.competencies.clone(),
+                            activation_lead_days: offer.activation_lead_days,
+                            duration_days: offer.duration_days,
+                            reminder_days: offer.reminder_days.clone(),
+                            reminders_sent: BTreeSet::new(),
+                            state: OfferState::Available,
+                        });
+                    }
+                    BenefitDetail::GoToMarket { offers: built }
+                }
+            };
+            self.benefits.insert(benefit_id, Benefit { id: benefit_id, package: id, code: benefit.code.clone(), name: benefit.name.clone(), detail });
+            benefit_ids.push(benefit_id);
+        }
+        self.packages.insert(
+            id,
+            Package {
+                id,
+                template: template.clone(),
+                purchased_at: at,
+                state: PackageState::Active { expires_at },
+                term_ends_at: expires_at,
+                reminders_sent: BTreeSet::new(),
+                benefits: benefit_ids,
+            },
+        );
+        self.next.packages = self.next.packages.max(id.seq());
+        Ok(())
+    }
+
+    fn draw(&mut self, benefit: BenefitId, amount: Decimal) -> Result<(), Error> {
+        match &mut self.benefit_mut(benefit)?.detail {
+            BenefitDetail::Technical { balance, .. } => {
+                *balance -= amount;
+                Ok(())
+            }
+            _ => Err(corrupt("hours drawn from a benefit without a balance")),
+        }
+    }
+
+    fn user_mut(&mut self, id: UserId) -> Result<&mut User, Error> {
+        self.users.get_mut(&id).ok_or_else(|| corrupt(id))
+    }
+
+    fn package_mut(&mut self, id: PackageId) -> Result<&mut Package, Error> {
+        self.packages.get_mut(&id).ok_or_else(|| corrupt(id))
+    }
+
+    fn benefit_mut(&mut self, id: BenefitId) -> Result<&mut Benefit, Error> {
+        self.benefits.get_mut(&id).ok_or_else(|| corrupt(id))
+    }
+
+    fn technical_mut(&mut self, id: BenefitId) -> Result<&mut TechnicalState, Error> {
+        match &mut self.benefit_mut(id)?.detail {
+            BenefitDetail::Technical { activation, .. } => Ok(activation),
+            _ => Err(corrupt("technical event on another kind of benefit")),
+        }
+    }
+
+    fn offer_mut(&mut self, id: OfferId) -> Result<&mut Offer, Error> {
+        let benefit = *self.offer_index.get(&id).ok_or_else(|| corrupt(id))?;
+        match &mut self.benefit_mut(benefit)?.detail {
+            BenefitDetail::GoToMarket { offers } => offers.iter_mut().find(|o| o.id == id).ok_or_else(|| corrupt(id)),
+            _ => Err(corrupt("offer index points at a benefit without offers")),
+        }
+    }
+
+    /// The offer with this id, if it is in this organization.
+    pub fn offer(&self, id: OfferId) -> Option<(&Benefit, &Offer)> {
+        let benefit = self.benefits.get(self.offer_index.get(&id)?)?;
+        match &benefit.detail {
+            BenefitDetail::GoToMarket { offers } => offers.iter().find(|o| o.id == id).map(|o| (benefit, o)),
+            _ => None,
+        }
+    }
+
+    /// True when a key of any benefit of `package` was revealed (P1).
+    pub fn software_activated(&self, package: &Package) -> bool {
+        package.benefits.iter().filter_map(|id| self.benefits.get(id)).any(|benefit| match &benefit.detail {
+            BenefitDetail::Software { activation, .. } | BenefitDetail::CloudLicense { activation, .. } => *activation != SoftwareState::NotActivated,
+            _ => false,
+        })
+    }
+
+    /// The Global admins, for mail about packages.
+    pub fn global_admins(&self) -> impl Iterator<Item = &User> {
+        self.users.values().filter(|u| u.roles.contains(&Role::GlobalAdmin))
+    }
+}
+
+fn technical(kind: TechnicalKind, allocated: Decimal) -> BenefitDetail {
+    BenefitDetail::Technical { kind, allocated, balance: allocated, activation: TechnicalState::NotActivated }
+}
+
+fn actor_user(recorded: &RecordedEvent) -> Result<UserId, Error> {
+    match recorded.actor {
+        crate::event::Actor::User(user) => Ok(user),
+        _ => Err(corrupt("a request without a requesting user")),
+    }
+}
+
+/// A product's key pool as the program stocked and handed it out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPoolState {
+    /// Keys stocked in all.
+    pub stocked: u64,
+    /// Keys handed to packages; slots `0..allocated` are taken.
+    pub allocated: u64,
+    /// Version of the last event folded in.
+    pub version: u64,
+}
+
+impl KeyPoolState {
+    /// Keys still available.
+    pub fn available(&self) -> u64 {
+        self.stocked.saturating_sub(self.allocated)
+    }
+
+    /// Replays a pool stream.
+    pub fn replay(events: &[RecordedEvent]) -> Result<Self, Error> {
+        let mut state = Self::default();
+        for event in events {
+            state.apply(event)?;
+        }
+        Ok(state)
+    }
+
+    /// Folds one event in.
+    pub fn apply(&mut self, recorded: &RecordedEvent) -> Result<(), Error> {
+        if recorded.version != self.version + 1 {
+            return Err(corrupt(format!("pool version {} follows {}", recorded.version, self.version)));
+        }
+        match &recorded.event {
+            Event::KeysStocked { first, count } if *first == self.stocked => self.stocked += u64::from(*count),
+            Event::KeysAllocated { first, count, .. } if *first == self.allocated => self.allocated += u64::from(*count),
+            _ => return Err(corrupt("unexpected event in a key pool stream")),
+        }
+        self.version = recorded.version;
+        Ok(())
+    }
+}
+
+/// When a pending technical benefit becomes due; used by the clock catch-up.
+pub fn technical_due(activation: &TechnicalState) -> Option<Timestamp> {
+    match activation {
+        TechnicalState::Pending { active_at, .. } => Some(*active_at),
+        _ => None,
+    }
+}
+
+/// When an offer's next timed step is due, if any.
+pub fn offer_due(offer: &Offer) -> Option<Timestamp> {
+    match offer.state {
+        OfferState::Pending { active_at, .. } => Some(active_at),
+        OfferState::Active { expires_at, .. } => Some(expires_at),
+        _ => None,
+    }
+}
+
+/// The end of an offer's run once it is active; `None` before.
+pub fn offer_expiry(offer: &Offer) -> Option<Timestamp> {
+    match offer.state {
+        OfferState::Active { expires_at, .. } => Some(expires_at),
+        OfferState::Pending { active_at, .. } => Some(add_days(active_at, offer.duration_days)),
+        _ => None,
+    }
+}

@@ -1,0 +1,261 @@
+//! The storage port and the in-memory store. A store keeps append-only
+//! event streams with optimistic concurrency, the key vault, snapshots,
+//! idempotency records and the mail outbox. One [`Commit`] is atomic.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::error::Error;
+use crate::event::{RecordedEvent, StreamId};
+use crate::ids::{MailId, OrganizationId};
+use crate::lifecycle::delivery::DeliveryState;
+use crate::lifecycle::Timestamp;
+use crate::mail::{Mail, OutboxEntry};
+use crate::secret::LicenseKey;
+use crate::values::Code;
+
+/// Events appended to one stream, expecting it to be at `expected_version`.
+#[derive(Debug, Clone)]
+pub struct Append {
+    /// The stream.
+    pub stream: StreamId,
+    /// The version the writer saw; anything else is a `conflict`.
+    pub expected_version: u64,
+    /// New events, numbered from `expected_version + 1`.
+    pub events: Vec<RecordedEvent>,
+}
+
+/// A key put into a product's vault at a slot.
+#[derive(Debug, Clone)]
+pub struct VaultKey {
+    /// The product (pool).
+    pub product: Code,
+    /// Its slot.
+    pub slot: u64,
+    /// The key.
+    pub key: LicenseKey,
+}
+
+/// A serialized state of a stream at a version, to open without full replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The stream.
+    pub stream: StreamId,
+    /// The version of the last event folded in.
+    pub version: u64,
+    /// The state as JSON.
+    pub state: String,
+}
+
+/// A command applied under an idempotency key (B4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The organization.
+    pub organization: OrganizationId,
+    /// The caller's key.
+    pub key: String,
+    /// The command as JSON, to tell a repeat from a different request.
+    pub request: String,
+    /// The outcome as JSON, returned to repeats.
+    pub outcome: String,
+}
+
+/// Everything one command (or batch) writes; all of it or nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    /// Stream appends.
+    pub appends: Vec<Append>,
+    /// Mail to queue (B6).
+    pub mail: Vec<Mail>,
+    /// Keys to put in the vault.
+    pub keys: Vec<VaultKey>,
+    /// Idempotency record to keep; a second record with the same key is a `conflict`.
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+/// What [`Store::load`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The newest snapshot, when loading from scratch and one exists.
+    pub snapshot: Option<Snapshot>,
+    /// Events after the snapshot (or after the given version).
+    pub events: Vec<RecordedEvent>,
+}
+
+/// Storage for the center. Implementations: in memory (here), SQLite and
+/// PostgreSQL (adapter crates). All pass the same conformance suite.
+pub trait Store: Send + Sync {
+    /// A new, never used organization number.
+    fn allocate_organization_id(&self) -> Result<OrganizationId, Error>;
+    /// Every organization that has events.
+    fn organizations(&self) -> Result<Vec<OrganizationId>, Error>;
+    /// Events of `stream` after `after_version`; when `after_version` is 0
+    /// the store may start from its newest snapshot instead.
+    fn load(&self, stream: &StreamId, after_version: u64) -> Result<Loaded, Error>;
+    /// Up to `limit` events of `stream` after `after_version`, never from a snapshot.
+    fn read_events(&self, stream: &StreamId, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error>;
+    /// Writes `commit` atomically; `conflict` if any stream moved.
+    fn commit(&self, commit: Commit) -> Result<(), Error>;
+    /// Keeps a snapshot; a cache only, so a failure loses nothing.
+    fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), Error>;
+    /// The keys in `count` slots from `first` of `product`'s vault.
+    fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error>;
+    /// The record kept for an idempotency key.
+    fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error>;
+    /// Claims up to `limit` due mails not claimed by anyone else until `lease_until`.
+    fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, Error>;
+    /// Records a delivery attempt and releases the claim; `Sent` is final.
+    fn settle_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error>;
+    /// Every mail of the outbox, oldest first.
+    fn outbox(&self) -> Result<Vec<OutboxEntry>, Error>;
+}
+
+#[derive(Default)]
+struct Memory {
+    next_org: u64,
+    streams: BTreeMap<StreamId, Vec<RecordedEvent>>,
+    snapshots: BTreeMap<StreamId, Snapshot>,
+    vault: BTreeMap<(Code, u64), LicenseKey>,
+    idempotency: BTreeMap<(OrganizationId, String), IdempotencyRecord>,
+    outbox: Vec<(OutboxEntry, Option<Timestamp>)>,
+}
+
+/// A store in memory: the reference implementation, and what tests use.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Memory>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Memory>, Error> {
+        self.inner.lock().map_err(|_| Error::storage("the in-memory store was poisoned by a panic"))
+    }
+}
+
+fn version_of(events: Option<&Vec<RecordedEvent>>) -> u64 {
+    events.and_then(|e| e.last()).map_or(0, |e| e.version)
+}
+
+impl Store for MemoryStore {
+    fn allocate_organization_id(&self) -> Result<OrganizationId, Error> {
+        let mut memory = self.lock()?;
+        memory.next_org += 1;
+        Ok(OrganizationId::new(memory.next_org))
+    }
+
+    fn organizations(&self) -> Result<Vec<OrganizationId>, Error> {
+        let memory = self.lock()?;
+        Ok(memory.streams.keys().filter_map(|s| if let StreamId::Organization(id) = s { Some(*id) } else { None }).collect())
+    }
+
+    fn load(&self, stream: &StreamId, after_version: u64) -> Result<Loaded, Error> {
+        let memory = self.lock()?;
+        let snapshot = if after_version == 0 { memory.snapshots.get(stream).cloned() } else { None };
+        let from = snapshot.as_ref().map_or(after_version, |s| s.version);
+        let events = memory.streams.get(stream).map(|all| all.iter().filter(|e| e.version > from).cloned().collect()).unwrap_or_default();
+        Ok(Loaded { snapshot, events })
+    }
+
+    fn read_events(&self, stream: &StreamId, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error> {
+        let memory = self.lock()?;
+        Ok(memory
+            .streams
+            .get(stream)
+            .map(|all| all.iter().filter(|e| e.version > after_version).take(limit).cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn commit(&self, commit: Commit) -> Result<(), Error> {
+        let mut memory = self.lock()?;
+        // Check everything before changing anything: all or nothing.
+        for append in &commit.appends {
+            let current = version_of(memory.streams.get(&append.stream));
+            if current != append.expected_version {
+                return Err(Error::conflict(format!("`{}` is at version {current}, not {}", append.stream, append.expected_version)));
+            }
+            for (offset, event) in append.events.iter().enumerate() {
+                if event.version != append.expected_version + offset as u64 + 1 || event.stream != append.stream {
+                    return Err(Error::storage("events are not numbered from the expected version"));
+                }
+            }
+        }
+        if let Some(record) = &commit.idempotency {
+            if memory.idempotency.contains_key(&(record.organization, record.key.clone())) {
+                return Err(Error::conflict("the idempotency key was used concurrently"));
+            }
+        }
+        for key in &commit.keys {
+            if memory.vault.contains_key(&(key.product.clone(), key.slot)) {
+                return Err(Error::conflict(format!("vault slot {} of `{}` is taken", key.slot, key.product)));
+            }
+        }
+        for append in commit.appends {
+            memory.streams.entry(append.stream).or_default().extend(append.events);
+        }
+        for key in commit.keys {
+            memory.vault.insert((key.product, key.slot), key.key);
+        }
+        if let Some(record) = commit.idempotency {
+            memory.idempotency.insert((record.organization, record.key.clone()), record);
+        }
+        for mail in commit.mail {
+            memory.outbox.push((OutboxEntry { mail, delivery: DeliveryState::Pending }, None));
+        }
+        Ok(())
+    }
+
+    fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), Error> {
+        let mut memory = self.lock()?;
+        let newer = memory.snapshots.get(&snapshot.stream).is_none_or(|s| s.version < snapshot.version);
+        if newer {
+            memory.snapshots.insert(snapshot.stream.clone(), snapshot);
+        }
+        Ok(())
+    }
+
+    fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
+        let memory = self.lock()?;
+        (first..first + u64::from(count))
+            .map(|slot| memory.vault.get(&(product.clone(), slot)).cloned().ok_or_else(|| Error::storage(format!("vault slot {slot} of `{product}` is empty"))))
+            .collect()
+    }
+
+    fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
+        Ok(self.lock()?.idempotency.get(&(organization, key.to_string())).cloned())
+    }
+
+    fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
+        let mut memory = self.lock()?;
+        let mut claimed = Vec::new();
+        for (entry, lease) in memory.outbox.iter_mut() {
+            if claimed.len() >= limit {
+                break;
+            }
+            if entry.delivery.is_due() && lease.is_none_or(|until| until <= now) {
+                *lease = Some(lease_until);
+                claimed.push(entry.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    fn settle_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
+        let mut memory = self.lock()?;
+        let (entry, lease) = memory.outbox.iter_mut().find(|(e, _)| e.mail.id == id).ok_or_else(|| Error::not_found("mail", id))?;
+        if !entry.delivery.is_due() {
+            return Err(Error::conflict(format!("mail `{id}` was already sent")));
+        }
+        entry.delivery = delivery.clone();
+        *lease = None;
+        Ok(())
+    }
+
+    fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
+        Ok(self.lock()?.outbox.iter().map(|(e, _)| e.clone()).collect())
+    }
+}
