@@ -10,18 +10,18 @@ use chrono::Duration;
 use crate::catalog::{BenefitKind, Catalog};
 use crate::clock::{Clock, ManualClock};
 use crate::command::{Command, Outcome};
-use crate::decide::{collect_due, decide, Tx};
+use crate::decide::{Tx, collect_due, decide};
 use crate::error::Error;
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
 use crate::ids::{OrganizationId, UserId};
-use crate::lifecycle::delivery::{self, DeliveryInput};
 use crate::lifecycle::Timestamp;
+use crate::lifecycle::delivery::{self, DeliveryInput};
 use crate::mail::{DispatchReport, Mail, Mailer, OutboxEntry, RecordingMailer};
 use crate::secret::LicenseKey;
 use crate::state::{KeyPoolState, OrganizationState};
 use crate::store::{Append, Commit, IdempotencyRecord, MemoryStore, Snapshot, Store, VaultKey};
 
-use crate::values::{display_name, Code, Email};
+use crate::values::{Code, Email, display_name};
 use crate::views::{self, AuditEntry, OrganizationView};
 
 use crate::program::Program;
@@ -101,7 +101,13 @@ impl BenefitCenter {
     }
 
     /// A center with tuned options.
-    pub fn with_options(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>, catalog: Catalog, options: CenterOptions) -> Self {
+    pub fn with_options(
+        store: Arc<dyn Store>,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+        catalog: Catalog,
+        options: CenterOptions,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -136,7 +142,13 @@ impl BenefitCenter {
     }
 
     /// Registers a partner company with its first Global admin (R04).
-    pub fn create_organization(&self, name: &str, account_email: &str, admin_name: &str, admin_email: &str) -> Result<OrganizationView, Error> {
+    pub fn create_organization(
+        &self,
+        name: &str,
+        account_email: &str,
+        admin_name: &str,
+        admin_email: &str,
+    ) -> Result<OrganizationView, Error> {
         let name = display_name("name", name)?;
         let account_email = Email::parse("account_email", account_email)?;
         let admin_name = display_name("admin_name", admin_name)?;
@@ -265,7 +277,8 @@ impl BenefitCenter {
         let stream = StreamId::KeyPool(product.clone());
         let loaded = self.inner.store.load(&stream, state.version)?;
         if let (0, Some(snapshot)) = (state.version, loaded.snapshot) {
-            state = serde_json::from_str(&snapshot.state).map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?;
+            state =
+                serde_json::from_str(&snapshot.state).map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?;
         }
         for event in &loaded.events {
             state.apply(event)?;
@@ -276,7 +289,12 @@ impl BenefitCenter {
 
     /// Reads the state of `organization` as of now (due steps applied in
     /// memory, not committed) as `user`, who must belong to it.
-    pub(crate) fn read<T>(&self, organization: OrganizationId, user: UserId, f: impl FnOnce(&OrganizationState) -> Result<T, Error>) -> Result<T, Error> {
+    pub(crate) fn read<T>(
+        &self,
+        organization: OrganizationId,
+        user: UserId,
+        f: impl FnOnce(&OrganizationState) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         if user.organization() != organization {
             return Err(Error::not_found("user", user));
         }
@@ -334,11 +352,21 @@ impl BenefitCenter {
         let base_version = state.version;
 
         let decided = {
-            let mut decider = Decider { center: self, state: Cow::Borrowed(state), now, actor, events: Vec::new(), mails: Vec::new(), draws: Vec::new() };
+            let mut decider =
+                Decider { center: self, state: Cow::Borrowed(state), now, actor, events: Vec::new(), mails: Vec::new(), draws: Vec::new() };
             decider.catch_up()?;
             let outcomes = decide_all(&mut decider, &pools)?;
             let Decider { state, events, mails, draws, .. } = decider;
-            Decided { outcomes, events, mails, draws, state: match state { Cow::Owned(s) => Some(s), Cow::Borrowed(_) => None } }
+            Decided {
+                outcomes,
+                events,
+                mails,
+                draws,
+                state: match state {
+                    Cow::Owned(s) => Some(s),
+                    Cow::Borrowed(_) => None,
+                },
+            }
         };
         if decided.events.is_empty() {
             return Ok((0, decided.outcomes));
@@ -415,8 +443,16 @@ impl BenefitCenter {
             let pool = self.pool(product)?;
             let event = Event::KeysStocked { first: pool.stocked, count };
             let events = record(&stream, pool.version, vec![(self.now(), Actor::Program, event)]);
-            let vault = keys.iter().enumerate().map(|(i, key)| VaultKey { product: product.clone(), slot: pool.stocked + i as u64, key: key.clone() }).collect();
-            match self.inner.store.commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: pool.version, events }], keys: vault, ..Commit::default() }) {
+            let vault = keys
+                .iter()
+                .enumerate()
+                .map(|(i, key)| VaultKey { product: product.clone(), slot: pool.stocked + i as u64, key: key.clone() })
+                .collect();
+            match self.inner.store.commit(Commit {
+                appends: vec![Append { stream: stream.clone(), expected_version: pool.version, events }],
+                keys: vault,
+                ..Commit::default()
+            }) {
                 Ok(()) => return Ok(pool.available() + u64::from(count)),
                 Err(err @ Error::Conflict { .. }) => last = err,
                 Err(err) => return Err(err),
@@ -429,9 +465,9 @@ impl BenefitCenter {
     pub(crate) fn idempotent_repeat(&self, organization: OrganizationId, key: &str, request: &str) -> Result<Option<Outcome>, Error> {
         match self.inner.store.idempotency(organization, key)? {
             None => Ok(None),
-            Some(record) if record.request == request => {
-                serde_json::from_str(&record.outcome).map(Some).map_err(|e| Error::storage(format!("idempotency record does not load: {e}")))
-            }
+            Some(record) if record.request == request => serde_json::from_str(&record.outcome)
+                .map(Some)
+                .map_err(|e| Error::storage(format!("idempotency record does not load: {e}"))),
             Some(_) => Err(Error::conflict(format!("idempotency key `{key}` was used for a different command"))),
         }
     }
@@ -442,7 +478,11 @@ fn package_of(events: &[RecordedEvent], draw: &crate::decide::PoolDraw) -> crate
         .iter()
         .rev()
         .find_map(|e| match &e.event {
-            Event::PackagePurchased { package, keys, .. } if keys.iter().any(|k| k.slots.product == draw.product && k.slots.first == draw.first) => Some(*package),
+            Event::PackagePurchased { package, keys, .. }
+                if keys.iter().any(|k| k.slots.product == draw.product && k.slots.first == draw.first) =>
+            {
+                Some(*package)
+            }
             _ => None,
         })
         .unwrap_or_else(|| crate::ids::PackageId::new(OrganizationId::new(0), 0))

@@ -98,10 +98,9 @@ impl Command {
             Self::PurchasePackage { .. } | Self::RenewPackage { .. } => Permission::PurchasePackage,
             Self::CancelPackage { .. } | Self::CancelOffer { .. } => Permission::CancelPurchase,
             Self::GetKeys { .. } => Permission::RevealKeys,
-            Self::AssignUser { .. }
-            | Self::UnassignUser { .. }
-            | Self::ReassignUser { .. }
-            | Self::ActivateTechnical { .. } => Permission::AssignBenefits,
+            Self::AssignUser { .. } | Self::UnassignUser { .. } | Self::ReassignUser { .. } | Self::ActivateTechnical { .. } => {
+                Permission::AssignBenefits
+            }
             Self::RequestAssistance { .. } | Self::WithdrawRequest { .. } => Permission::RequestAssistance,
             Self::SetMarketingContact { .. } | Self::ActivateOffer { .. } => Permission::ManageGoToMarket,
         }
@@ -130,14 +129,34 @@ pub struct KeyReveal {
 pub enum Outcome {
     /// The change was made; nothing more to report.
     Done,
-    UserAdded { user: UserId },
-    PackagePurchased { package: PackageId },
-    PackageRenewed { package: PackageId, expires_at: Timestamp },
+    UserAdded {
+        user: UserId,
+    },
+    PackagePurchased {
+        package: PackageId,
+    },
+    PackageRenewed {
+        package: PackageId,
+        expires_at: Timestamp,
+    },
     /// The cancellation request was granted with this refund (R30).
-    CancellationGranted { request: RequestId, refund: Money },
+    CancellationGranted {
+        request: RequestId,
+        refund: Money,
+    },
     /// The cancellation request was recorded and refused (R30).
-    CancellationRefused { request: RequestId, reason: RefundRefusal },
-    KeysRevealed { reveal: KeyReveal },
-    RequestSubmitted { request: RequestId },
-    OfferActivated { offer: OfferId, active_at: Timestamp },
+    CancellationRefused {
+        request: RequestId,
+        reason: RefundRefusal,
+    },
+    KeysRevealed {
+        reveal: KeyReveal,
+    },
+    RequestSubmitted {
+        request: RequestId,
+    },
+    OfferActivated {
+        offer: OfferId,
+        active_at: Timestamp,
+    },
 }

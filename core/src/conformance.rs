@@ -8,8 +8,8 @@ use chrono::{Duration, TimeZone, Utc};
 
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
 use crate::ids::{MailId, OrganizationId, UserId};
-use crate::lifecycle::delivery::DeliveryState;
 use crate::lifecycle::Timestamp;
+use crate::lifecycle::delivery::DeliveryState;
 use crate::mail::{Mail, MailTopic, RecordingMailer};
 use crate::store::{Append, Commit, IdempotencyRecord, Snapshot, Store, VaultKey};
 use crate::values::{Code, Email, Language};
@@ -36,7 +36,13 @@ fn created(org: OrganizationId) -> Vec<RecordedEvent> {
 }
 
 fn level_event(org: OrganizationId, version: u64) -> RecordedEvent {
-    RecordedEvent { stream: StreamId::Organization(org), version, at: at(), actor: Actor::Program, event: Event::PartnerLevelSet { level: crate::PartnerLevel::Silver } }
+    RecordedEvent {
+        stream: StreamId::Organization(org),
+        version,
+        at: at(),
+        actor: Actor::Program,
+        event: Event::PartnerLevelSet { level: crate::PartnerLevel::Silver },
+    }
 }
 
 fn mail(org: OrganizationId, seq: u32) -> Mail {
@@ -81,8 +87,15 @@ fn organization_ids_are_unique(store: &dyn Store) {
 fn appends_load_back_in_order(store: &dyn Store) {
     let org = store.allocate_organization_id().unwrap();
     let stream = StreamId::Organization(org);
-    store.commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 0, events: created(org) }], ..Commit::default() }).unwrap();
-    store.commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 1, events: vec![level_event(org, 2), level_event(org, 3)] }], ..Commit::default() }).unwrap();
+    store
+        .commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 0, events: created(org) }], ..Commit::default() })
+        .unwrap();
+    store
+        .commit(Commit {
+            appends: vec![Append { stream: stream.clone(), expected_version: 1, events: vec![level_event(org, 2), level_event(org, 3)] }],
+            ..Commit::default()
+        })
+        .unwrap();
     let loaded = store.load(&stream, 0).unwrap();
     assert_eq!(loaded.events.iter().map(|e| e.version).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(loaded.events[0], created(org)[0], "events must round-trip unchanged");
@@ -96,9 +109,17 @@ fn appends_load_back_in_order(store: &dyn Store) {
 fn stale_writer_gets_conflict_and_nothing_is_written(store: &dyn Store) {
     let org = store.allocate_organization_id().unwrap();
     let stream = StreamId::Organization(org);
-    store.commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 0, events: created(org) }], ..Commit::default() }).unwrap();
+    store
+        .commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 0, events: created(org) }], ..Commit::default() })
+        .unwrap();
     let pool = StreamId::KeyPool(product());
-    let pool_event = RecordedEvent { stream: pool.clone(), version: 1, at: at(), actor: Actor::Program, event: Event::KeysStocked { first: 0, count: 1 } };
+    let pool_event = RecordedEvent {
+        stream: pool.clone(),
+        version: 1,
+        at: at(),
+        actor: Actor::Program,
+        event: Event::KeysStocked { first: 0, count: 1 },
+    };
     // Second append is stale: the whole commit, pool and mail included, must be refused.
     let stale = Commit {
         appends: vec![
@@ -121,13 +142,22 @@ fn stale_writer_gets_conflict_and_nothing_is_written(store: &dyn Store) {
 fn idempotency_key_is_kept_once(store: &dyn Store) {
     let org = store.allocate_organization_id().unwrap();
     let stream = StreamId::Organization(org);
-    let record = IdempotencyRecord { organization: org, key: "k1".into(), request: "{\"a\":1}".into(), outcome: "{\"outcome\":\"done\"}".into() };
+    let record =
+        IdempotencyRecord { organization: org, key: "k1".into(), request: "{\"a\":1}".into(), outcome: "{\"outcome\":\"done\"}".into() };
     store
-        .commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 0, events: created(org) }], idempotency: Some(record.clone()), ..Commit::default() })
+        .commit(Commit {
+            appends: vec![Append { stream: stream.clone(), expected_version: 0, events: created(org) }],
+            idempotency: Some(record.clone()),
+            ..Commit::default()
+        })
         .unwrap();
     assert_eq!(store.idempotency(org, "k1").unwrap(), Some(record.clone()));
     assert_eq!(store.idempotency(org, "k2").unwrap(), None);
-    let again = Commit { appends: vec![Append { stream: stream.clone(), expected_version: 1, events: vec![level_event(org, 2)] }], idempotency: Some(record), ..Commit::default() };
+    let again = Commit {
+        appends: vec![Append { stream: stream.clone(), expected_version: 1, events: vec![level_event(org, 2)] }],
+        idempotency: Some(record),
+        ..Commit::default()
+    };
     match store.commit(again) {
         Err(Error::Conflict { .. }) => {}
         other => panic!("a reused idempotency key must conflict, got {other:?}"),
@@ -137,7 +167,8 @@ fn idempotency_key_is_kept_once(store: &dyn Store) {
 
 #[allow(clippy::unwrap_used, clippy::panic)]
 fn vault_keeps_keys_by_slot(store: &dyn Store) {
-    let keys: Vec<VaultKey> = (0..3).map(|slot| VaultKey { product: product(), slot, key: LicenseKey::new(format!("KEY-{slot}")).unwrap() }).collect();
+    let keys: Vec<VaultKey> =
+        (0..3).map(|slot| VaultKey { product: product(), slot, key: LicenseKey::new(format!("KEY-{slot}")).unwrap() }).collect();
     store.commit(Commit { keys, ..Commit::default() }).unwrap();
     let got = store.vault_keys(&product(), 1, 2).unwrap();
     assert_eq!(got.iter().map(|k| k.reveal().to_string()).collect::<Vec<_>>(), vec!["KEY-1", "KEY-2"]);
@@ -151,10 +182,22 @@ fn vault_keeps_keys_by_slot(store: &dyn Store) {
 fn snapshot_then_later_events(store: &dyn Store) {
     let org = store.allocate_organization_id().unwrap();
     let stream = StreamId::Organization(org);
-    store.commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 0, events: created(org) }], ..Commit::default() }).unwrap();
-    store.commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 1, events: vec![level_event(org, 2)] }], ..Commit::default() }).unwrap();
+    store
+        .commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 0, events: created(org) }], ..Commit::default() })
+        .unwrap();
+    store
+        .commit(Commit {
+            appends: vec![Append { stream: stream.clone(), expected_version: 1, events: vec![level_event(org, 2)] }],
+            ..Commit::default()
+        })
+        .unwrap();
     store.save_snapshot(Snapshot { stream: stream.clone(), version: 2, state: "{\"s\":2}".into() }).unwrap();
-    store.commit(Commit { appends: vec![Append { stream: stream.clone(), expected_version: 2, events: vec![level_event(org, 3)] }], ..Commit::default() }).unwrap();
+    store
+        .commit(Commit {
+            appends: vec![Append { stream: stream.clone(), expected_version: 2, events: vec![level_event(org, 3)] }],
+            ..Commit::default()
+        })
+        .unwrap();
     let loaded = store.load(&stream, 0).unwrap();
     assert_eq!(loaded.snapshot.as_ref().map(|s| s.version), Some(2));
     assert_eq!(loaded.events.iter().map(|e| e.version).collect::<Vec<_>>(), vec![3]);
@@ -181,7 +224,10 @@ fn outbox_claims_settles_and_never_resends(store: &dyn Store) {
     // An expired lease frees the mail for another dispatcher.
     let later = now + Duration::minutes(6);
     assert_eq!(store.claim_mail(later, later + Duration::minutes(5), 10).unwrap().len(), 1);
-    assert!(store.settle_mail(MailId::new(org, 1), &DeliveryState::Sent { sent_at: now, attempts: 2 }).is_err(), "a sent mail was settled again");
+    assert!(
+        store.settle_mail(MailId::new(org, 1), &DeliveryState::Sent { sent_at: now, attempts: 2 }).is_err(),
+        "a sent mail was settled again"
+    );
     let outbox = store.outbox().unwrap();
     assert_eq!(outbox.len(), 2);
     assert_eq!(outbox[0].mail, mail(org, 1), "mail must round-trip unchanged");

@@ -153,49 +153,142 @@ pub enum CancellationTarget {
 #[allow(missing_docs)] // each field is named after what it holds
 pub enum Event {
     /// The organization and its first Global admin.
-    OrganizationCreated { name: String, account_email: Email, admin: UserId, admin_name: String, admin_email: Email },
-    UserAdded { user: UserId, name: String, email: Email, roles: Vec<Role>, language: Language },
-    UserRolesChanged { user: UserId, roles: Vec<Role> },
-    PartnerLevelSet { level: PartnerLevel },
-    CompetencyGranted { competency: Code },
-    CompetencyRevoked { competency: Code },
+    OrganizationCreated {
+        name: String,
+        account_email: Email,
+        admin: UserId,
+        admin_name: String,
+        admin_email: Email,
+    },
+    UserAdded {
+        user: UserId,
+        name: String,
+        email: Email,
+        roles: Vec<Role>,
+        language: Language,
+    },
+    UserRolesChanged {
+        user: UserId,
+        roles: Vec<Role>,
+    },
+    PartnerLevelSet {
+        level: PartnerLevel,
+    },
+    CompetencyGranted {
+        competency: Code,
+    },
+    CompetencyRevoked {
+        competency: Code,
+    },
     /// A package bought from the template as it was at purchase.
-    PackagePurchased { package: PackageId, template: PackageTemplate, expires_at: Timestamp, keys: Vec<KeyAllocation> },
-    PackageRenewed { package: PackageId, expires_at: Timestamp },
-    PackageExpired { package: PackageId },
-    PackageReminderDue { package: PackageId, days_before: u32 },
-    CancellationRequested { request: RequestId, target: CancellationTarget },
-    CancellationGranted { request: RequestId, refund: Money },
-    CancellationRefused { request: RequestId, reason: RefundRefusal },
+    PackagePurchased {
+        package: PackageId,
+        template: PackageTemplate,
+        expires_at: Timestamp,
+        keys: Vec<KeyAllocation>,
+    },
+    PackageRenewed {
+        package: PackageId,
+        expires_at: Timestamp,
+    },
+    PackageExpired {
+        package: PackageId,
+    },
+    PackageReminderDue {
+        package: PackageId,
+        days_before: u32,
+    },
+    CancellationRequested {
+        request: RequestId,
+        target: CancellationTarget,
+    },
+    CancellationGranted {
+        request: RequestId,
+        refund: Money,
+    },
+    CancellationRefused {
+        request: RequestId,
+        reason: RefundRefusal,
+    },
     /// Keys were shown to `user`; the first reveal activates the benefit.
-    KeysRevealed { benefit: BenefitId, language: Option<Language>, os: Option<Code> },
-    LicenseTermExpired { benefit: BenefitId },
-    SeatAssigned { benefit: BenefitId, user: UserId },
-    SeatReleased { benefit: BenefitId, user: UserId },
-    TechnicalAssigned { benefit: BenefitId, user: UserId, alternate_email: Email, active_at: Timestamp },
-    TechnicalActivated { benefit: BenefitId },
-    AssistanceRequested { request: RequestId, benefit: BenefitId, phase: Phase, amount: Decimal, description: String },
-    AssistanceCompleted { request: RequestId },
-    AssistanceWithdrawn { request: RequestId },
-    MarketingContactSet { contact: MarketingContact },
-    OfferActivated { offer: OfferId, active_at: Timestamp },
-    OfferActive { offer: OfferId, expires_at: Timestamp },
-    OfferExpired { offer: OfferId },
-    OfferReminderDue { offer: OfferId, days_before: u32 },
-    MailQueued { mail: MailId, topic: MailTopic, recipients: Vec<Email> },
+    KeysRevealed {
+        benefit: BenefitId,
+        language: Option<Language>,
+        os: Option<Code>,
+    },
+    LicenseTermExpired {
+        benefit: BenefitId,
+    },
+    SeatAssigned {
+        benefit: BenefitId,
+        user: UserId,
+    },
+    SeatReleased {
+        benefit: BenefitId,
+        user: UserId,
+    },
+    TechnicalAssigned {
+        benefit: BenefitId,
+        user: UserId,
+        alternate_email: Email,
+        active_at: Timestamp,
+    },
+    TechnicalActivated {
+        benefit: BenefitId,
+    },
+    AssistanceRequested {
+        request: RequestId,
+        benefit: BenefitId,
+        phase: Phase,
+        amount: Decimal,
+        description: String,
+    },
+    AssistanceCompleted {
+        request: RequestId,
+    },
+    AssistanceWithdrawn {
+        request: RequestId,
+    },
+    MarketingContactSet {
+        contact: MarketingContact,
+    },
+    OfferActivated {
+        offer: OfferId,
+        active_at: Timestamp,
+    },
+    OfferActive {
+        offer: OfferId,
+        expires_at: Timestamp,
+    },
+    OfferExpired {
+        offer: OfferId,
+    },
+    OfferReminderDue {
+        offer: OfferId,
+        days_before: u32,
+    },
+    MailQueued {
+        mail: MailId,
+        topic: MailTopic,
+        recipients: Vec<Email>,
+    },
     /// Keys added to a pool; the keys went to the vault.
-    KeysStocked { first: u64, count: u32 },
+    KeysStocked {
+        first: u64,
+        count: u32,
+    },
     /// Keys of a pool handed to a package.
-    KeysAllocated { first: u64, count: u32, package: PackageId },
+    KeysAllocated {
+        first: u64,
+        count: u32,
+        package: PackageId,
+    },
 }
 
 impl Event {
     /// The stable snake_case name of the event kind.
     pub fn kind(&self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
-            .unwrap_or_default()
+        serde_json::to_value(self).ok().and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string)).unwrap_or_default()
     }
 }
 

@@ -32,7 +32,7 @@ pub use event::{Actor, CancellationTarget, Phase, RecordedEvent, StreamId};
 pub use ids::{BenefitId, MailId, OfferId, OrganizationId, PackageId, RequestId, UserId};
 pub use lifecycle::Timestamp;
 pub use mail::{DispatchReport, Mail, MailTopic, Mailer, OutboxEntry, RecordingMailer};
-pub use permission::{render_markdown as permission_matrix_markdown, Permission, Role, GRANTS};
+pub use permission::{GRANTS, Permission, Role, render_markdown as permission_matrix_markdown};
 pub use program::{KeyPoolView, Program};
 pub use secret::LicenseKey;
 pub use session::Session;

@@ -183,7 +183,9 @@ pub fn require(roles: &[Role], permission: Permission) -> Result<(), Error> {
 
 /// The table as a Markdown matrix (kept in `docs/permissions.md` by a test).
 pub fn render_markdown() -> String {
-    let mut out = String::from("# Permissions\n\nGenerated from `core/src/permission.rs` by a test; do not edit by hand.\nDeny by default: a permission no role of the user grants is refused. Users with no role hold no permission.\n\n| permission |");
+    let mut out = String::from(
+        "# Permissions\n\nGenerated from `core/src/permission.rs` by a test; do not edit by hand.\nDeny by default: a permission no role of the user grants is refused. Users with no role hold no permission.\n\n| permission |",
+    );
     for role in Role::ALL {
         out.push_str(&format!(" {} |", role.title()));
     }

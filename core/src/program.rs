@@ -49,7 +49,11 @@ impl Program {
         Ok(KeyPoolView { product: code.to_string(), stocked: pool.stocked, allocated: pool.allocated, available: pool.available() })
     }
 
-    fn record(&self, organization: OrganizationId, build: impl FnOnce(&crate::state::OrganizationState) -> Result<Vec<Event>, Error>) -> Result<(), Error> {
+    fn record(
+        &self,
+        organization: OrganizationId,
+        build: impl FnOnce(&crate::state::OrganizationState) -> Result<Vec<Event>, Error>,
+    ) -> Result<(), Error> {
         self.center
             .transact(organization, Actor::Program, None, |decider, _| {
                 decider.emit(build)?;

@@ -93,9 +93,10 @@ impl Session {
                     }
                 }
             }
-            let result = self.center.transact_with(self.organization, Actor::User(self.user), idempotency.clone(), needs_pools, |decider, pools| {
-                commands.iter().enumerate().map(|(i, command)| decider.decide(command, pools, i + 1 < commands.len())).collect()
-            });
+            let result =
+                self.center.transact_with(self.organization, Actor::User(self.user), idempotency.clone(), needs_pools, |decider, pools| {
+                    commands.iter().enumerate().map(|(i, command)| decider.decide(command, pools, i + 1 < commands.len())).collect()
+                });
             match result {
                 Ok((_, outcomes)) => return Ok(outcomes),
                 Err(Error::Conflict { .. }) if attempt < self.retries => attempt += 1,
@@ -121,7 +122,8 @@ impl Session {
 
     /// Adds an employee whose mail is written in `language` (e.g. `zh-CN`).
     pub fn add_user_with_language(&self, name: &str, email: &str, roles: &[Role], language: Option<&str>) -> Result<UserId, Error> {
-        let command = Command::AddUser { name: name.into(), email: email.into(), roles: roles.to_vec(), language: language.map(str::to_string) };
+        let command =
+            Command::AddUser { name: name.into(), email: email.into(), roles: roles.to_vec(), language: language.map(str::to_string) };
         match self.execute(command)? {
             Outcome::UserAdded { user } => Ok(user),
             other => Err(unexpected(other)),
@@ -265,7 +267,9 @@ impl Session {
 
     /// One package.
     pub fn package(&self, id: PackageId) -> Result<PackageView, Error> {
-        self.read(Permission::ViewBenefits, |s| s.packages.get(&id).map(|p| views::package(s, p)).ok_or_else(|| Error::not_found("package", id)))
+        self.read(Permission::ViewBenefits, |s| {
+            s.packages.get(&id).map(|p| views::package(s, p)).ok_or_else(|| Error::not_found("package", id))
+        })
     }
 
     /// The benefits of one package.
@@ -288,7 +292,9 @@ impl Session {
 
     /// One benefit.
     pub fn benefit(&self, id: BenefitId) -> Result<BenefitView, Error> {
-        self.read(Permission::ViewBenefits, |s| s.benefits.get(&id).map(|b| views::benefit(s, b)).ok_or_else(|| Error::not_found("benefit", id)))
+        self.read(Permission::ViewBenefits, |s| {
+            s.benefits.get(&id).map(|b| views::benefit(s, b)).ok_or_else(|| Error::not_found("benefit", id))
+        })
     }
 
     /// Every Go-To-Market offer (R27).
@@ -298,7 +304,9 @@ impl Session {
 
     /// One offer.
     pub fn offer(&self, id: OfferId) -> Result<OfferView, Error> {
-        self.read(Permission::ViewBenefits, |s| s.offer(id).map(|(b, o)| views::offer(s, b.id, o)).ok_or_else(|| Error::not_found("offer", id)))
+        self.read(Permission::ViewBenefits, |s| {
+            s.offer(id).map(|(b, o)| views::offer(s, b.id, o)).ok_or_else(|| Error::not_found("offer", id))
+        })
     }
 
     /// The marketing contact, if set.

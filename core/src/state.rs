@@ -15,7 +15,7 @@ use crate::lifecycle::package::PackageState;
 use crate::lifecycle::seat::SeatState;
 use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::TechnicalState;
-use crate::lifecycle::{add_days, Timestamp};
+use crate::lifecycle::{Timestamp, add_days};
 use crate::permission::Role;
 use crate::values::{Code, Email, Language, Money, PartnerLevel};
 
@@ -120,11 +120,30 @@ pub enum BenefitDetail {
         keys: KeySlots,
         activation: SoftwareState,
     },
-    CloudLicense { keys: KeySlots, term_months: u32, special_instructions: String, activation: SoftwareState },
-    CloudUsage { monthly_credit: Money, seat: SeatState },
-    VisualStudio { edition: String, seats: u32, holders: BTreeMap<UserId, Timestamp> },
-    Technical { kind: TechnicalKind, allocated: Decimal, balance: Decimal, activation: TechnicalState },
-    GoToMarket { offers: Vec<Offer> },
+    CloudLicense {
+        keys: KeySlots,
+        term_months: u32,
+        special_instructions: String,
+        activation: SoftwareState,
+    },
+    CloudUsage {
+        monthly_credit: Money,
+        seat: SeatState,
+    },
+    VisualStudio {
+        edition: String,
+        seats: u32,
+        holders: BTreeMap<UserId, Timestamp>,
+    },
+    Technical {
+        kind: TechnicalKind,
+        allocated: Decimal,
+        balance: Decimal,
+        activation: TechnicalState,
+    },
+    GoToMarket {
+        offers: Vec<Offer>,
+    },
 }
 
 /// A benefit of a purchased package.
@@ -224,7 +243,13 @@ impl OrganizationState {
         let mut users = BTreeMap::new();
         users.insert(
             *admin,
-            User { id: *admin, name: admin_name.clone(), email: admin_email.clone(), roles: vec![Role::GlobalAdmin], language: Language::english() },
+            User {
+                id: *admin,
+                name: admin_name.clone(),
+                email: admin_email.clone(),
+                roles: vec![Role::GlobalAdmin],
+                language: Language::english(),
+            },
         );
         Ok(Self {
             id,
@@ -263,7 +288,10 @@ impl OrganizationState {
         match &recorded.event {
             Event::OrganizationCreated { .. } => return Err(corrupt("organization created twice")),
             Event::UserAdded { user, name, email, roles, language } => {
-                self.users.insert(*user, User { id: *user, name: name.clone(), email: email.clone(), roles: roles.clone(), language: language.clone() });
+                self.users.insert(
+                    *user,
+                    User { id: *user, name: name.clone(), email: email.clone(), roles: roles.clone(), language: language.clone() },
+                );
                 self.next.users = self.next.users.max(user.seq());
             }
             Event::UserRolesChanged { user, roles } => self.user_mut(*user)?.roles = roles.clone(),
@@ -274,7 +302,9 @@ impl OrganizationState {
             Event::CompetencyRevoked { competency } => {
                 self.competencies.remove(competency);
             }
-            Event::PackagePurchased { package, template, expires_at, keys } => self.add_package(*package, template, at, *expires_at, keys)?,
+            Event::PackagePurchased { package, template, expires_at, keys } => {
+                self.add_package(*package, template, at, *expires_at, keys)?
+            }
             Event::PackageRenewed { package, expires_at } => {
                 let package = self.package_mut(*package)?;
                 package.state = PackageState::Active { expires_at: *expires_at };
@@ -290,7 +320,8 @@ impl OrganizationState {
             }
             Event::CancellationRequested { request, target } => {
                 let requested_by = actor_user(recorded)?;
-                self.cancellations.insert(*request, Cancellation { id: *request, target: *target, requested_by, requested_at: at, answer: None });
+                self.cancellations
+                    .insert(*request, Cancellation { id: *request, target: *target, requested_by, requested_at: at, answer: None });
                 self.next.requests = self.next.requests.max(request.seq());
             }
             Event::CancellationGranted { request, refund } => {
@@ -341,8 +372,12 @@ impl OrganizationState {
                 _ => return Err(corrupt("seat released on a benefit without seats")),
             },
             Event::TechnicalAssigned { benefit, user, alternate_email, active_at } => {
-                *self.technical_mut(*benefit)? =
-                    TechnicalState::Pending { user: *user, alternate_email: alternate_email.clone(), requested_at: at, active_at: *active_at };
+                *self.technical_mut(*benefit)? = TechnicalState::Pending {
+                    user: *user,
+                    alternate_email: alternate_email.clone(),
+                    requested_at: at,
+                    active_at: *active_at,
+                };
             }
             Event::TechnicalActivated { benefit } => {
                 let activation = self.technical_mut(*benefit)?;
@@ -409,7 +444,14 @@ impl OrganizationState {
         Ok(())
     }
 
-    fn add_package(&mut self, id: PackageId, template: &PackageTemplate, at: Timestamp, expires_at: Timestamp, keys: &[crate::event::KeyAllocation]) -> Result<(), Error> {
+    fn add_package(
+        &mut self,
+        id: PackageId,
+        template: &PackageTemplate,
+        at: Timestamp,
+        expires_at: Timestamp,
+        keys: &[crate::event::KeyAllocation],
+    ) -> Result<(), Error> {
         let mut benefit_ids = Vec::with_capacity(template.benefits.len());
         for (index, benefit) in template.benefits.iter().enumerate() {
             self.next.benefits += 1;
@@ -435,8 +477,12 @@ impl OrganizationState {
                     special_instructions: special_instructions.clone(),
                     activation: SoftwareState::NotActivated,
                 },
-                BenefitKind::CloudUsage { monthly_credit } => BenefitDetail::CloudUsage { monthly_credit: monthly_credit.clone(), seat: SeatState::Vacant },
-                BenefitKind::VisualStudio { edition, seats } => BenefitDetail::VisualStudio { edition: edition.clone(), seats: *seats, holders: BTreeMap::new() },
+                BenefitKind::CloudUsage { monthly_credit } => {
+                    BenefitDetail::CloudUsage { monthly_credit: monthly_credit.clone(), seat: SeatState::Vacant }
+                }
+                BenefitKind::VisualStudio { edition, seats } => {
+                    BenefitDetail::VisualStudio { edition: edition.clone(), seats: *seats, holders: BTreeMap::new() }
+                }
                 BenefitKind::SupportIncidents { incidents } => technical(TechnicalKind::SupportIncidents, Decimal::from(*incidents)),
                 BenefitKind::AdvisoryHours { hours } => technical(TechnicalKind::AdvisoryHours, *hours),
                 BenefitKind::PresalesDeployment { hours } => technical(TechnicalKind::PresalesDeployment, *hours),
@@ -462,7 +508,10 @@ impl OrganizationState {
                     BenefitDetail::GoToMarket { offers: built }
                 }
             };
-            self.benefits.insert(benefit_id, Benefit { id: benefit_id, package: id, code: benefit.code.clone(), name: benefit.name.clone(), detail });
+            self.benefits.insert(
+                benefit_id,
+                Benefit { id: benefit_id, package: id, code: benefit.code.clone(), name: benefit.name.clone(), detail },
+            );
             benefit_ids.push(benefit_id);
         }
         self.packages.insert(
@@ -530,7 +579,9 @@ impl OrganizationState {
     /// True when a key of any benefit of `package` was revealed (P1).
     pub fn software_activated(&self, package: &Package) -> bool {
         package.benefits.iter().filter_map(|id| self.benefits.get(id)).any(|benefit| match &benefit.detail {
-            BenefitDetail::Software { activation, .. } | BenefitDetail::CloudLicense { activation, .. } => *activation != SoftwareState::NotActivated,
+            BenefitDetail::Software { activation, .. } | BenefitDetail::CloudLicense { activation, .. } => {
+                *activation != SoftwareState::NotActivated
+            }
             _ => false,
         })
     }

@@ -8,8 +8,8 @@ use std::sync::{Mutex, MutexGuard};
 use crate::error::Error;
 use crate::event::{RecordedEvent, StreamId};
 use crate::ids::{MailId, OrganizationId};
-use crate::lifecycle::delivery::DeliveryState;
 use crate::lifecycle::Timestamp;
+use crate::lifecycle::delivery::DeliveryState;
 use crate::mail::{Mail, OutboxEntry};
 use crate::secret::LicenseKey;
 use crate::values::Code;
@@ -221,7 +221,13 @@ impl Store for MemoryStore {
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
         let memory = self.lock()?;
         (first..first + u64::from(count))
-            .map(|slot| memory.vault.get(&(product.clone(), slot)).cloned().ok_or_else(|| Error::storage(format!("vault slot {slot} of `{product}` is empty"))))
+            .map(|slot| {
+                memory
+                    .vault
+                    .get(&(product.clone(), slot))
+                    .cloned()
+                    .ok_or_else(|| Error::storage(format!("vault slot {slot} of `{product}` is empty")))
+            })
             .collect()
     }
 

@@ -29,9 +29,7 @@ impl Email {
         let Some((local, domain)) = trimmed.split_once('@') else {
             return Err(bad("not a valid email address: `@` is missing"));
         };
-        let domain_ok = domain.contains('.')
-            && !domain.contains('@')
-            && domain.split('.').all(|label| !label.is_empty());
+        let domain_ok = domain.contains('.') && !domain.contains('@') && domain.split('.').all(|label| !label.is_empty());
         if local.is_empty() || !domain_ok {
             return Err(bad("not a valid email address"));
         }
@@ -186,11 +184,7 @@ impl Language {
         let ok = (2..=35).contains(&text.len())
             && text.starts_with(|c: char| c.is_ascii_alphabetic())
             && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if ok {
-            Ok(Self(text.to_string()))
-        } else {
-            Err(Error::invalid(field, format!("`{}` is not a language tag", shorten(text))))
-        }
+        if ok { Ok(Self(text.to_string())) } else { Err(Error::invalid(field, format!("`{}` is not a language tag", shorten(text)))) }
     }
 
     /// English, the fallback language of mail.
@@ -232,8 +226,8 @@ pub struct Code(String);
 impl Code {
     /// Parses a code; `field` names the argument in errors.
     pub fn parse(field: &str, text: &str) -> Result<Self, Error> {
-        let ok = (1..=64).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        let ok =
+            (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if ok {
             Ok(Self(text.to_string()))
         } else {

@@ -12,7 +12,7 @@ use crate::lifecycle::package::{PackageState, REFUND_WINDOW_DAYS};
 use crate::lifecycle::seat::SeatState;
 use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::TechnicalState;
-use crate::lifecycle::{add_days, Timestamp};
+use crate::lifecycle::{Timestamp, add_days};
 use crate::permission::Role;
 use crate::secret::LicenseKey;
 use crate::state::{Benefit, BenefitDetail, Offer, OrganizationState, Package, TechnicalKind, User};
@@ -479,5 +479,10 @@ pub(crate) fn cancellation(c: &crate::state::Cancellation) -> CancellationView {
 }
 
 pub(crate) fn contact(contact: &MarketingContact) -> MarketingContactView {
-    MarketingContactView { user_id: contact.user, email: contact.email.clone(), phone: contact.phone.as_str().to_string(), language: contact.language.clone() }
+    MarketingContactView {
+        user_id: contact.user,
+        email: contact.email.clone(),
+        phone: contact.phone.as_str().to_string(),
+        language: contact.language.clone(),
+    }
 }

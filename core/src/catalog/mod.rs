@@ -214,15 +214,32 @@ mod tests {
         let catalog = Catalog::builtin().unwrap();
         let seats = |code: &str| {
             let package = catalog.package(&Code::parse("c", code).unwrap()).unwrap();
-            package.benefits.iter().find_map(|b| match b.kind { BenefitKind::VisualStudio { seats, .. } => Some(seats), _ => None }).unwrap()
+            package
+                .benefits
+                .iter()
+                .find_map(|b| match b.kind {
+                    BenefitKind::VisualStudio { seats, .. } => Some(seats),
+                    _ => None,
+                })
+                .unwrap()
         };
         let hours = |code: &str| {
             let package = catalog.package(&Code::parse("c", code).unwrap()).unwrap();
-            package.benefits.iter().find_map(|b| match b.kind { BenefitKind::AdvisoryHours { hours } => Some(hours), _ => None }).unwrap()
+            package
+                .benefits
+                .iter()
+                .find_map(|b| match b.kind {
+                    BenefitKind::AdvisoryHours { hours } => Some(hours),
+                    _ => None,
+                })
+                .unwrap()
         };
         // P5: Visual Studio 3 / 5 / 10, advisory hours 5 / 20 / 50.
         assert_eq!((seats("action-pack"), seats("silver-core"), seats("gold-core")), (3, 5, 10));
-        assert_eq!((hours("action-pack"), hours("silver-core"), hours("gold-core")), (Decimal::from(5), Decimal::from(20), Decimal::from(50)));
+        assert_eq!(
+            (hours("action-pack"), hours("silver-core"), hours("gold-core")),
+            (Decimal::from(5), Decimal::from(20), Decimal::from(50))
+        );
     }
 
     #[test]

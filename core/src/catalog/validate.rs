@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
 
-use super::{BenefitKind, Catalog, CATALOG_SCHEMA_VERSION};
+use super::{BenefitKind, CATALOG_SCHEMA_VERSION, Catalog};
 use crate::error::Error;
 
 fn bad(field: String, reason: &str) -> Error {

@@ -1,12 +1,12 @@
 //! Account settings: users and roles (R01, R04, R05).
 
 use super::Tx;
+use crate::Error;
 use crate::command::Outcome;
 use crate::event::Event;
 use crate::ids::UserId;
 use crate::permission::Role;
-use crate::values::{display_name, Email, Language};
-use crate::Error;
+use crate::values::{Email, Language, display_name};
 
 fn normalized(roles: &[Role]) -> Vec<Role> {
     let mut roles = roles.to_vec();

@@ -3,20 +3,20 @@
 
 use rust_decimal::Decimal;
 
-use super::packages::package;
 use super::Tx;
+use super::packages::package;
 use crate::command::{KeyReveal, Outcome};
 use crate::error::Error;
 use crate::event::{Event, Phase};
 use crate::ids::{BenefitId, RequestId, UserId};
+use crate::lifecycle::Machine;
 use crate::lifecycle::advisory::{self, RequestInput};
 use crate::lifecycle::package::PackageState;
 use crate::lifecycle::seat::{self, SeatInput, SeatMachine, SeatState};
 use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
-use crate::lifecycle::Machine;
 use crate::mail::MailTopic;
 use crate::state::{Benefit, BenefitDetail, TechnicalKind};
-use crate::values::{free_text, positive_amount, Code, Email, Language};
+use crate::values::{Code, Email, Language, free_text, positive_amount};
 
 /// A benefit of this organization whose package is active.
 fn usable<'s>(tx: &Tx<'s>, id: BenefitId) -> Result<&'s Benefit, Error> {
@@ -50,14 +50,26 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
             // R11: the links for the chosen language and OS.
             let links = download_links.iter().filter(|l| l.language == language && l.os == os).map(|l| l.url.clone()).collect();
             tx.emit(Event::KeysRevealed { benefit: id, language: Some(language), os: Some(os) });
-            KeyReveal { benefit: id, product: benefit.name.clone(), slots: keys.clone(), download_links: links, special_instructions: special_instructions.clone() }
+            KeyReveal {
+                benefit: id,
+                product: benefit.name.clone(),
+                slots: keys.clone(),
+                download_links: links,
+                special_instructions: special_instructions.clone(),
+            }
         }
         BenefitDetail::CloudLicense { keys, special_instructions, .. } => {
             if language.is_some() || os.is_some() {
                 return Err(Error::invalid("language", "a license-based subscription has no language or OS choice"));
             }
             tx.emit(Event::KeysRevealed { benefit: id, language: None, os: None });
-            KeyReveal { benefit: id, product: benefit.name.clone(), slots: keys.clone(), download_links: Vec::new(), special_instructions: special_instructions.clone() }
+            KeyReveal {
+                benefit: id,
+                product: benefit.name.clone(),
+                slots: keys.clone(),
+                download_links: Vec::new(),
+                special_instructions: special_instructions.clone(),
+            }
         }
         _ => return Err(wrong_kind(id, "has no keys")),
     };
@@ -113,7 +125,13 @@ pub(super) fn unassign(tx: &mut Tx<'_>, id: BenefitId, user: UserId) -> Result<O
     // R16: removing a user who holds no seat is an illegal step of the seat machine.
     match state {
         SeatState::Assigned { user: holder, .. } if holder == user => {}
-        SeatState::Assigned { .. } => return Err(Error::InvalidTransition { machine: SeatMachine::NAME, state: "held by another user".into(), input: "remove".into() }),
+        SeatState::Assigned { .. } => {
+            return Err(Error::InvalidTransition {
+                machine: SeatMachine::NAME,
+                state: "held by another user".into(),
+                input: "remove".into(),
+            });
+        }
         SeatState::Vacant => {
             seat::transition(&state, &SeatInput::Remove, tx.now)?;
         }
@@ -151,7 +169,8 @@ pub(super) fn activate_technical(tx: &mut Tx<'_>, id: BenefitId, user: UserId, a
     if alternate_email == tx.state.account_email {
         return Err(Error::invalid("alternate_email", "must differ from the company's Partner Center account email"));
     }
-    let input = TechnicalInput::Assign { user, alternate_email: alternate_email.clone(), lead_days: tx.catalog.technical_activation_lead_days };
+    let input =
+        TechnicalInput::Assign { user, alternate_email: alternate_email.clone(), lead_days: tx.catalog.technical_activation_lead_days };
     let TechnicalState::Pending { active_at, .. } = technical::transition(activation, &input, tx.now)? else {
         return Err(Error::storage("technical assignment did not pend"));
     };
@@ -163,7 +182,13 @@ pub(super) fn activate_technical(tx: &mut Tx<'_>, id: BenefitId, user: UserId, a
     Ok(Outcome::Done)
 }
 
-pub(super) fn request_assistance(tx: &mut Tx<'_>, id: BenefitId, phase: Phase, amount: Decimal, description: &str) -> Result<Outcome, Error> {
+pub(super) fn request_assistance(
+    tx: &mut Tx<'_>,
+    id: BenefitId,
+    phase: Phase,
+    amount: Decimal,
+    description: &str,
+) -> Result<Outcome, Error> {
     let benefit = usable(tx, id)?;
     let BenefitDetail::Technical { kind, balance, activation, .. } = &benefit.detail else {
         return Err(wrong_kind(id, "is not a technical benefit"));

@@ -8,7 +8,7 @@ use crate::lifecycle::offer::{self, OfferInput, OfferState};
 use crate::lifecycle::package::{self, PackageInput, PackageState};
 use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
-use crate::lifecycle::{add_days, sub_days, Timestamp};
+use crate::lifecycle::{Timestamp, add_days, sub_days};
 use crate::mail::MailTopic;
 use crate::state::BenefitDetail;
 

@@ -38,7 +38,11 @@ pub fn unavailable_reason(state: &OrganizationState, offer: &Offer) -> Option<St
 pub(super) fn activate(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Error> {
     let (benefit, found) = tx.state.offer(id).ok_or_else(|| Error::not_found("offer", id))?;
     // R24: no offer before a marketing contact.
-    let contact = tx.state.marketing_contact.clone().ok_or_else(|| Error::precondition("assign a company marketing contact before activating an offer"))?;
+    let contact = tx
+        .state
+        .marketing_contact
+        .clone()
+        .ok_or_else(|| Error::precondition("assign a company marketing contact before activating an offer"))?;
     if let Some(reason) = unavailable_reason(tx.state, found) {
         return Err(Error::precondition(reason));
     }
@@ -53,6 +57,12 @@ pub(super) fn activate(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Error> {
     let (now, actor) = (tx.now, tx.actor);
     tx.emit(Event::OfferActivated { offer: id, active_at });
     // R26: instructions go to the marketing contact, in their language.
-    tx.mail(now, actor, vec![contact.email.clone()], &contact.language, MailTopic::OfferActivationPending { offer: found.name.clone(), active_at });
+    tx.mail(
+        now,
+        actor,
+        vec![contact.email.clone()],
+        &contact.language,
+        MailTopic::OfferActivationPending { offer: found.name.clone(), active_at },
+    );
     Ok(Outcome::OfferActivated { offer: id, active_at })
 }

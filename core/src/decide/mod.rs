@@ -14,11 +14,11 @@ pub(crate) use tx::{PoolDraw, Tx};
 
 use std::collections::BTreeMap;
 
+use crate::Error;
 use crate::command::{Command, Outcome};
 use crate::permission;
 use crate::state::KeyPoolState;
 use crate::values::Code;
-use crate::Error;
 
 /// Decides `command` for the acting user of `tx`. `pools` holds the current
 /// state of every key pool the catalog names.

@@ -84,7 +84,10 @@ fn answer(tx: &mut Tx<'_>, target: CancellationTarget, name: String, result: Res
         }
         Err(reason) => {
             tx.emit(Event::CancellationRefused { request, reason });
-            (Outcome::CancellationRefused { request, reason }, MailTopic::CancellationAnswered { target: name, granted: false, detail: reason.to_string() })
+            (
+                Outcome::CancellationRefused { request, reason },
+                MailTopic::CancellationAnswered { target: name, granted: false, detail: reason.to_string() },
+            )
         }
     };
     let (now, actor) = (tx.now, tx.actor);

@@ -1,14 +1,14 @@
 //! A transaction under construction: the events and mail one command (or
 //! one clock catch-up) produces, decided against a state it does not change.
 
+use crate::Error;
 use crate::catalog::Catalog;
 use crate::event::{Actor, Event};
 use crate::ids::{MailId, OrganizationId, RequestId, UserId};
 use crate::lifecycle::Timestamp;
-use crate::mail::{render, Mail, MailTopic};
+use crate::mail::{Mail, MailTopic, render};
 use crate::state::{Counters, OrganizationState, User};
 use crate::values::{Code, Email, Language};
-use crate::Error;
 
 /// Keys a purchase takes from a product's pool.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{refuse, Machine, Timestamp};
+use super::{Machine, Timestamp, refuse};
 use crate::error::Error;
 
 /// Where a request is.

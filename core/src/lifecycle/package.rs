@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{add_days, add_months, refuse, sub_days, Machine, Timestamp};
+use super::{Machine, Timestamp, add_days, add_months, refuse, sub_days};
 use crate::error::{Error, RefundRefusal};
 
 /// Refunds are possible up to this many days after purchase (R29).
@@ -138,7 +138,9 @@ impl Machine for PackageMachine {
             PackageInput::Renew { .. } => "renew".into(),
             PackageInput::Expire => "expire".into(),
             PackageInput::Cancel { software_activated: true, .. } => "cancel(activated)".into(),
-            PackageInput::Cancel { purchased_at, .. } if *purchased_at < sub_days(super::fixed_now_for_tables(), REFUND_WINDOW_DAYS) => "cancel(late)".into(),
+            PackageInput::Cancel { purchased_at, .. } if *purchased_at < sub_days(super::fixed_now_for_tables(), REFUND_WINDOW_DAYS) => {
+                "cancel(late)".into()
+            }
             PackageInput::Cancel { .. } => "cancel".into(),
         }
     }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{refuse, Machine, Timestamp};
+use super::{Machine, Timestamp, refuse};
 use crate::error::Error;
 use crate::ids::{OrganizationId, UserId};
 

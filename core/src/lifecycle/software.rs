@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{add_months, refuse, Machine, Timestamp};
+use super::{Machine, Timestamp, add_months, refuse};
 use crate::error::Error;
 
 /// Whether the keys of a benefit were revealed.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{add_days, refuse, Machine, Timestamp};
+use super::{Machine, Timestamp, add_days, refuse};
 use crate::error::Error;
 use crate::ids::{OrganizationId, UserId};
 use crate::values::Email;

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ids::{MailId, OrganizationId};
-use crate::lifecycle::delivery::DeliveryState;
 use crate::lifecycle::Timestamp;
+use crate::lifecycle::delivery::DeliveryState;
 use crate::values::{Email, Language};
 
-pub use templates::{render, template_languages, TEMPLATES};
+pub use templates::{TEMPLATES, render, template_languages};
 
 /// What a mail is about, with the facts its templates fill in. Never a key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,1 @@
+//! Kotlin binding of partner-benefits (being built).

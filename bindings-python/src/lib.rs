@@ -1,0 +1,1 @@
+//! Python binding of partner-benefits (being built).

@@ -1,0 +1,1 @@
+//! The seed's rules, one test (at least) per rule id.
