@@ -260,10 +260,10 @@ impl BenefitCenter {
         let mut products: Vec<Code> = Vec::new();
         for template in &self.inner.catalog.packages {
             for benefit in &template.benefits {
-                if let BenefitKind::Software { product, .. } | BenefitKind::CloudLicense { product, .. } = &benefit.kind {
-                    if !products.contains(product) {
-                        products.push(product.clone());
-                    }
+                if let BenefitKind::Software { product, .. } | BenefitKind::CloudLicense { product, .. } = &benefit.kind
+                    && !products.contains(product)
+                {
+                    products.push(product.clone());
                 }
             }
         }
@@ -341,10 +341,10 @@ impl BenefitCenter {
         let mut cached = lock(&slot)?;
         self.refresh(organization, &mut cached)?;
         let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
-        if let Actor::User(user) = actor {
-            if user.organization() != organization || !state.users.contains_key(&user) {
-                return Err(Error::not_found("user", user));
-            }
+        if let Actor::User(user) = actor
+            && (user.organization() != organization || !state.users.contains_key(&user))
+        {
+            return Err(Error::not_found("user", user));
         }
         let pools = if needs_pools { self.pools()? } else { BTreeMap::new() };
         let now = self.now();
@@ -550,10 +550,5 @@ impl Decider<'_> {
         let events = build(&self.state)?;
         let (now, actor) = (self.now, self.actor);
         self.absorb(events.into_iter().map(|e| (now, actor, e)).collect(), Vec::new(), false)
-    }
-
-    /// The organization as decided so far.
-    pub(crate) fn state(&self) -> &OrganizationState {
-        &self.state
     }
 }

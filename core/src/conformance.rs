@@ -1,6 +1,7 @@
 //! The store conformance suite: every [`Store`] implementation runs these
 //! same checks (in memory here; SQLite and PostgreSQL in their crates).
 //! `fresh` must return an empty store each call.
+#![allow(clippy::indexing_slicing)] // test code: a bad index is a failed check
 
 use std::sync::Arc;
 

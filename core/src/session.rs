@@ -86,12 +86,11 @@ impl Session {
         let needs_pools = commands.iter().any(|c| matches!(c, Command::PurchasePackage { .. }));
         let mut attempt = 0;
         loop {
-            if let Some((key, request)) = &idempotency {
-                if self.user.organization() == self.organization {
-                    if let Some(outcome) = self.center.idempotent_repeat(self.organization, key, request)? {
-                        return Ok(vec![outcome]);
-                    }
-                }
+            if let Some((key, request)) = &idempotency
+                && self.user.organization() == self.organization
+                && let Some(outcome) = self.center.idempotent_repeat(self.organization, key, request)?
+            {
+                return Ok(vec![outcome]);
             }
             let result =
                 self.center.transact_with(self.organization, Actor::User(self.user), idempotency.clone(), needs_pools, |decider, pools| {

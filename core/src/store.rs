@@ -184,10 +184,10 @@ impl Store for MemoryStore {
                 }
             }
         }
-        if let Some(record) = &commit.idempotency {
-            if memory.idempotency.contains_key(&(record.organization, record.key.clone())) {
-                return Err(Error::conflict("the idempotency key was used concurrently"));
-            }
+        if let Some(record) = &commit.idempotency
+            && memory.idempotency.contains_key(&(record.organization, record.key.clone()))
+        {
+            return Err(Error::conflict("the idempotency key was used concurrently"));
         }
         for key in &commit.keys {
             if memory.vault.contains_key(&(key.product.clone(), key.slot)) {

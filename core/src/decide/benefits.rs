@@ -146,10 +146,11 @@ pub(super) fn reassign(tx: &mut Tx<'_>, id: BenefitId, from: UserId, to: UserId)
         return Err(wrong_kind(id, "is not a Visual Studio subscription"));
     }
     let assignee = tx.user(to)?;
-    if let BenefitDetail::VisualStudio { holders, .. } = &benefit.detail {
-        if from != to && holders.contains_key(&to) {
-            return Err(Error::conflict(format!("`{to}` already holds a subscription of `{id}`")));
-        }
+    if let BenefitDetail::VisualStudio { holders, .. } = &benefit.detail
+        && from != to
+        && holders.contains_key(&to)
+    {
+        return Err(Error::conflict(format!("`{to}` already holds a subscription of `{id}`")));
     }
     unassign(tx, id, from)?;
     let (now, actor, language) = (tx.now, tx.actor, assignee.language.clone());

@@ -33,10 +33,10 @@ pub(crate) fn collect_due(tx: &mut Tx<'_>) {
     }
     for benefit in state.benefits.values() {
         match &benefit.detail {
-            BenefitDetail::Technical { activation: activation @ TechnicalState::Pending { active_at, .. }, .. } => {
-                if technical::transition(activation, &TechnicalInput::Fulfil, now).is_ok() {
-                    due.push((*active_at, 1, Step::TechnicalActive(benefit.id)));
-                }
+            BenefitDetail::Technical { activation: activation @ TechnicalState::Pending { active_at, .. }, .. }
+                if technical::transition(activation, &TechnicalInput::Fulfil, now).is_ok() =>
+            {
+                due.push((*active_at, 1, Step::TechnicalActive(benefit.id)));
             }
             BenefitDetail::CloudLicense { activation: SoftwareState::Activated { expires_at: Some(end), .. }, .. } if *end <= now => {
                 due.push((*end, 2, Step::LicenseExpired(benefit.id)));
