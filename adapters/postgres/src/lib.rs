@@ -1,0 +1,1 @@
+//! partner-benefits-postgres (being built).

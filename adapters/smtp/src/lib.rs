@@ -1,0 +1,1 @@
+//! partner-benefits-smtp (being built).

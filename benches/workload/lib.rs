@@ -1,0 +1,1 @@
+//! The workload generator (being built).
