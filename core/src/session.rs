@@ -6,11 +6,11 @@ use rust_decimal::Decimal;
 use crate::center::BenefitCenter;
 use crate::command::{Command, Outcome};
 use crate::error::Error;
-use crate::event::{Actor, Phase, StreamId};
+use crate::event::{Actor, KeySlots, Phase, StreamId};
 use crate::ids::{BenefitId, OfferId, OrganizationId, PackageId, RequestId, UserId};
 use crate::lifecycle::Timestamp;
 use crate::permission::{self, Permission, Role};
-use crate::state::OrganizationState;
+use crate::state::{BenefitDetail, OrganizationState};
 use crate::values::Money;
 use crate::views::{
     self, AuditEntry, BenefitView, CancellationView, Category, MarketingContactView, OfferView, OrganizationView, PackageView, RequestView,
@@ -25,6 +25,14 @@ pub struct Session {
     user: UserId,
     idempotency_key: Option<String>,
     retries: u32,
+}
+
+/// The vault slots of a keyed benefit of this organization.
+fn key_slots(state: &OrganizationState, benefit: BenefitId) -> Option<KeySlots> {
+    match &state.benefits.get(&benefit)?.detail {
+        BenefitDetail::Software { keys, .. } | BenefitDetail::CloudLicense { keys, .. } => Some(keys.clone()),
+        _ => None,
+    }
 }
 
 fn unexpected(outcome: Outcome) -> Error {
@@ -173,11 +181,25 @@ impl Session {
 
     // ----- software and cloud -----
 
-    fn reveal(&self, command: Command) -> Result<RevealedKeys, Error> {
+    fn reveal(&self, benefit: BenefitId, command: Command) -> Result<RevealedKeys, Error> {
+        // Fix (found by tests/faults.rs): read the keys from the vault *before*
+        // the reveal is committed. The reveal activates the software and closes
+        // the refund (P1), so a vault read that fails after the commit left a
+        // recorded reveal whose keys were never shown. When the benefit is not
+        // visible here (no permission, unknown id, no keys) nothing is read and
+        // the command below returns the proper error.
+        let known = self.read(Permission::RevealKeys, |s| Ok(key_slots(s, benefit))).ok().flatten();
+        let prefetched = match known {
+            Some(slots) => Some((self.center.store().vault_keys(&slots.product, slots.first, slots.count)?, slots)),
+            None => None,
+        };
         let Outcome::KeysRevealed { reveal } = self.execute(command)? else {
             return Err(Error::storage("key reveal returned no keys"));
         };
-        let keys = self.center.store().vault_keys(&reveal.slots.product, reveal.slots.first, reveal.slots.count)?;
+        let keys = match prefetched {
+            Some((keys, slots)) if slots == reveal.slots => keys,
+            _ => self.center.store().vault_keys(&reveal.slots.product, reveal.slots.first, reveal.slots.count)?,
+        };
         Ok(RevealedKeys {
             benefit: reveal.benefit,
             product: reveal.product,
@@ -189,12 +211,12 @@ impl Session {
 
     /// "Get keys" for software in a language and OS (R08–R11); activates it (P1).
     pub fn get_keys(&self, benefit: BenefitId, language: &str, os: &str) -> Result<RevealedKeys, Error> {
-        self.reveal(Command::GetKeys { benefit, language: Some(language.into()), os: Some(os.into()) })
+        self.reveal(benefit, Command::GetKeys { benefit, language: Some(language.into()), os: Some(os.into()) })
     }
 
     /// "Get keys" for a license-based cloud subscription (R13, P4).
     pub fn get_license_keys(&self, benefit: BenefitId) -> Result<RevealedKeys, Error> {
-        self.reveal(Command::GetKeys { benefit, language: None, os: None })
+        self.reveal(benefit, Command::GetKeys { benefit, language: None, os: None })
     }
 
     /// Assigns a Visual Studio subscription (R14), or yourself to Azure (R12).
