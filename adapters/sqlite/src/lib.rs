@@ -1,1 +1,13 @@
-//! SQLite store for partner-benefits (being built).
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod clock;
+mod error;
+mod open;
+mod schema;
+mod store;
+
+pub use clock::SystemClock;
+pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+pub use store::{SqliteOptions, SqliteStore, Synchronous};

@@ -1,0 +1,184 @@
+//! Opening a file: inspect without writing, refuse what is not ours, create
+//! new files atomically, then open read-write with the durable pragmas.
+
+use std::fs;
+use std::io::{ErrorKind, Read};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use partner_benefits::Error;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::sql;
+use crate::schema;
+use crate::{SqliteOptions, Synchronous};
+
+/// Opens (creating if missing) the store file at `path`, at schema `target`.
+pub(crate) fn open(path: &Path, options: &SqliteOptions, target: u32) -> Result<Connection, Error> {
+    let shown = path.display().to_string();
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match fs::metadata(&parent) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(Error::storage(format!("cannot open `{shown}`: `{}` is not a directory", parent.display()))),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(Error::storage(format!("cannot open `{shown}`: the directory `{}` does not exist", parent.display())));
+        }
+        Err(e) => return Err(Error::storage(format!("cannot open `{shown}`: the directory `{}` is not readable: {e}", parent.display()))),
+    }
+    match fs::metadata(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => create(path, &parent, &shown, options, target)?,
+        Err(e) => return Err(Error::storage(format!("cannot open `{shown}`: {e}"))),
+        Ok(meta) if meta.is_dir() => return Err(Error::storage(format!("`{shown}` is a directory, not a database file"))),
+        Ok(meta) if meta.len() == 0 => {
+            return Err(Error::storage(format!(
+                "`{shown}` is an empty file (0 bytes), not a partner-benefits store; remove it or choose a new path to start a new store"
+            )));
+        }
+        Ok(meta) if meta.permissions().readonly() => {
+            return Err(Error::storage(format!("`{shown}` is read-only; the store needs to write to it (it was left unchanged)")));
+        }
+        Ok(_) => {}
+    }
+    check_file_header(path, &shown)?;
+    inspect(path, &shown)?;
+    let mut conn = open_read_write(path, &shown, options)?;
+    schema::migrate(&mut conn, &shown, target, false)?;
+    Ok(conn)
+}
+
+/// Builds a new store beside `path` and links it into place, so a store file
+/// either does not exist or is complete: a crash never leaves a half-made
+/// (or zero-length) file behind, and two processes creating it at once agree.
+fn create(path: &Path, parent: &Path, shown: &str, options: &SqliteOptions, target: u32) -> Result<(), Error> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "store".into());
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let temp = parent.join(format!(".{name}.{}.{nanos}.creating", std::process::id()));
+    let result = build(&temp, shown, options, target).and_then(|()| publish(&temp, path, shown));
+    let _ = fs::remove_file(&temp);
+    for side in ["-wal", "-shm", "-journal"] {
+        let mut side_path = temp.clone().into_os_string();
+        side_path.push(side);
+        let _ = fs::remove_file(side_path);
+    }
+    result?;
+    // Make the new directory entry durable too.
+    if let Ok(dir) = fs::File::open(parent) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+fn build(temp: &Path, shown: &str, options: &SqliteOptions, target: u32) -> Result<(), Error> {
+    let context = format!("creating `{shown}`");
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(temp, flags).map_err(sql(&context))?;
+    configure(&conn, shown, options)?;
+    schema::migrate(&mut conn, shown, target, true)?;
+    // Closing checkpoints the WAL into the file and removes it.
+    conn.close().map_err(|(_, e)| crate::error::map(&context, &e))?;
+    fs::File::open(temp).and_then(|f| f.sync_all()).map_err(|e| Error::storage(format!("{context}: {e}")))
+}
+
+fn publish(temp: &Path, path: &Path, shown: &str) -> Result<(), Error> {
+    match fs::hard_link(temp, path) {
+        Ok(()) => Ok(()),
+        // Someone else created it first: use theirs.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        // No hard links on this file system: a plain rename, if still free.
+        Err(_) if !path.exists() => fs::rename(temp, path).map_err(|e| Error::storage(format!("creating `{shown}`: {e}"))),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Reads the 100-byte SQLite header and refuses what is clearly not a
+/// complete SQLite file, without asking SQLite (which might try to repair).
+fn check_file_header(path: &Path, shown: &str) -> Result<(), Error> {
+    let mut file = fs::File::open(path).map_err(|e| Error::storage(format!("cannot read `{shown}`: {e}")))?;
+    let len = file.metadata().map_err(|e| Error::storage(format!("cannot read `{shown}`: {e}")))?.len();
+    let mut header = [0u8; 100];
+    let mut read = 0;
+    while read < header.len() {
+        let rest = header.get_mut(read..).unwrap_or_default();
+        match file.read(rest) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::storage(format!("cannot read `{shown}`: {e}"))),
+        }
+    }
+    let magic_ok = header.starts_with(b"SQLite format 3\0");
+    if read < header.len() {
+        return Err(if magic_ok || b"SQLite format 3\0".starts_with(header.get(..read).unwrap_or_default()) {
+            Error::storage(format!("`{shown}` is truncated: {len} bytes, shorter than a SQLite header; it was left unchanged"))
+        } else {
+            Error::storage(format!("`{shown}` is not a SQLite database (it may be corrupt or another kind of file); it was left unchanged"))
+        });
+    }
+    if !magic_ok {
+        return Err(Error::storage(format!(
+            "`{shown}` is not a SQLite database: its header is damaged or it is another kind of file; it was left unchanged"
+        )));
+    }
+    let be16 = |at: usize| header.get(at..at + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map_or(0, u16::from_be_bytes);
+    let be32 = |at: usize| header.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes);
+    let page_size = match be16(16) {
+        1 => 65_536u64,
+        n if n >= 512 && n.is_power_of_two() => u64::from(n),
+        _ => return Err(Error::storage(format!("`{shown}` is corrupt: its header names an impossible page size; it was left unchanged"))),
+    };
+    // With a non-empty WAL beside it the file may legitimately lag behind
+    // (a checkpoint was cut short); SQLite recovers that from the WAL.
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_pending = fs::metadata(PathBuf::from(wal)).map(|m| m.len() > 0).unwrap_or(false);
+    if wal_pending {
+        return Ok(());
+    }
+    let pages = u64::from(be32(28));
+    let pages_valid = pages > 0 && be32(24) == be32(92);
+    if len % page_size != 0 || (pages_valid && len < pages * page_size) {
+        let expected = if pages_valid { format!("{}", pages * page_size) } else { format!("a multiple of {page_size}") };
+        return Err(Error::storage(format!("`{shown}` is truncated: {len} bytes where its header says {expected}; it was left unchanged")));
+    }
+    Ok(())
+}
+
+/// Opens read-only and checks that the file is ours and not newer than us.
+fn inspect(path: &Path, shown: &str) -> Result<(), Error> {
+    let context = format!("inspecting `{shown}`");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(sql(&context))?;
+    let header = schema::header(&conn, shown)?;
+    schema::check(&header, shown, false)
+}
+
+fn open_read_write(path: &Path, shown: &str, options: &SqliteOptions) -> Result<Connection, Error> {
+    let context = format!("opening `{shown}`");
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(sql(&context))?;
+    if conn.is_readonly(rusqlite::MAIN_DB).map_err(sql(&context))? {
+        return Err(Error::storage(format!("`{shown}` can only be opened read-only; the store needs to write to it")));
+    }
+    configure(&conn, shown, options)?;
+    Ok(conn)
+}
+
+/// The pragmas every connection runs with.
+fn configure(conn: &Connection, shown: &str, options: &SqliteOptions) -> Result<(), Error> {
+    let context = format!("configuring `{shown}`");
+    conn.busy_timeout(options.busy_timeout).map_err(sql(&context))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0)).map_err(sql(&context))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::storage(format!("`{shown}` cannot use write-ahead logging here (journal mode stays `{mode}`)")));
+    }
+    let synchronous = match options.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", synchronous).map_err(sql(&context))?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(sql(&context))?;
+    Ok(())
+}

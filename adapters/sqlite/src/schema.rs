@@ -1,0 +1,145 @@
+//! The schema: tables, their version and the migrations between versions.
+//!
+//! The file's `PRAGMA application_id` says it is ours; `PRAGMA user_version`
+//! says which schema it holds. Migration `n` (index `n - 1` of [`MIGRATIONS`])
+//! takes a file from version `n - 1` to `n`; all pending ones run in one
+//! transaction together with the new `user_version`, so a file is always at
+//! exactly one version.
+
+use partner_benefits::Error;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::sql;
+
+/// The `PRAGMA application_id` of every partner-benefits database ("PBEN").
+pub const APPLICATION_ID: i32 = 0x5042_454E;
+
+/// The schema version this library writes, and the newest it can open.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: [&str; 2] = [
+    // 1: streams with their versions, events, the key vault, idempotency records, the outbox.
+    "
+    CREATE TABLE counters (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO counters (name, value) VALUES ('organization', 0);
+
+    -- One row per stream: its current version, checked inside every write transaction.
+    CREATE TABLE streams (
+        stream       TEXT PRIMARY KEY,
+        organization INTEGER,
+        version      INTEGER NOT NULL CHECK (version >= 0)
+    ) STRICT;
+
+    -- The append-only log; `body` is the recorded event as JSON.
+    CREATE TABLE events (
+        stream  TEXT NOT NULL REFERENCES streams (stream),
+        version INTEGER NOT NULL CHECK (version > 0),
+        body    TEXT NOT NULL,
+        PRIMARY KEY (stream, version)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE vault (
+        product TEXT NOT NULL,
+        slot    INTEGER NOT NULL,
+        key     TEXT NOT NULL,
+        PRIMARY KEY (product, slot)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE idempotency (
+        organization INTEGER NOT NULL,
+        key          TEXT NOT NULL,
+        request      TEXT NOT NULL,
+        outcome      TEXT NOT NULL,
+        PRIMARY KEY (organization, key)
+    ) STRICT, WITHOUT ROWID;
+
+    -- `due` is 0 once sent; `claimed_until` is a lease in microseconds since 1970 (UTC).
+    CREATE TABLE outbox (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        id            TEXT NOT NULL UNIQUE,
+        mail          TEXT NOT NULL,
+        delivery      TEXT NOT NULL,
+        due           INTEGER NOT NULL CHECK (due IN (0, 1)),
+        claimed_until INTEGER
+    ) STRICT;
+    ",
+    // 2: snapshots for fast opening, and an index for dispatchers' claims.
+    "
+    CREATE TABLE snapshots (
+        stream  TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        state   TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX outbox_due ON outbox (due, seq);
+    ",
+];
+
+/// What the header pragmas of an open file say.
+pub(crate) struct Header {
+    pub application_id: i32,
+    pub user_version: u32,
+    pub tables: u32,
+}
+
+pub(crate) fn header(conn: &Connection, shown: &str) -> Result<Header, Error> {
+    let context = format!("reading `{shown}`");
+    let application_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(sql(&context))?;
+    let user_version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql(&context))?;
+    let tables: u32 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).map_err(sql(&context))?;
+    Ok(Header { application_id, user_version: u32::try_from(user_version).unwrap_or(u32::MAX), tables })
+}
+
+/// Refuses a file that is not ours or is newer than this library.
+/// `fresh` allows an empty database with no application id (one we are creating).
+pub(crate) fn check(header: &Header, shown: &str, fresh: bool) -> Result<(), Error> {
+    let blank = header.application_id == 0 && header.user_version == 0 && header.tables == 0;
+    if blank && fresh {
+        return Ok(());
+    }
+    if header.application_id != APPLICATION_ID {
+        return Err(Error::storage(format!(
+            "`{shown}` is a SQLite database of another application (application id {:#010x}), not a partner-benefits store; \
+             it was left unchanged",
+            header.application_id
+        )));
+    }
+    if header.user_version > SCHEMA_VERSION {
+        return Err(Error::storage(format!(
+            "`{shown}` has schema version {} but this library reads up to version {SCHEMA_VERSION}; \
+             open it with a newer partner-benefits (it was left unchanged)",
+            header.user_version
+        )));
+    }
+    if header.user_version == 0 {
+        return Err(Error::storage(format!("`{shown}` is marked as a partner-benefits store but has no schema; it was left unchanged")));
+    }
+    Ok(())
+}
+
+/// Brings the schema of `conn` to `target` inside one write transaction.
+pub(crate) fn migrate(conn: &mut Connection, shown: &str, target: u32, fresh: bool) -> Result<(), Error> {
+    let current = header(conn, shown)?;
+    if !fresh && current.user_version == target && current.application_id == APPLICATION_ID {
+        return Ok(());
+    }
+    let context = format!("migrating `{shown}`");
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(&context))?;
+    // Another process may have migrated it meanwhile: decide on what the lock holder sees.
+    let current = header(&tx, shown)?;
+    check(&current, shown, fresh)?;
+    if current.user_version > target {
+        return Err(Error::storage(format!("`{shown}` is already past schema version {target}")));
+    }
+    for (from, migration) in
+        MIGRATIONS.iter().enumerate().skip(current.user_version as usize).take((target - current.user_version) as usize)
+    {
+        tx.execute_batch(migration).map_err(|e| Error::storage(format!("migrating `{shown}` from schema version {from}: {e}")))?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(sql(&context))?;
+    tx.pragma_update(None, "user_version", target).map_err(sql(&context))?;
+    tx.commit().map_err(sql(&context))
+}

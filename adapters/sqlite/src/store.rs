@@ -1,0 +1,404 @@
+//! [`SqliteStore`]: the core's `Store` over one SQLite file.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use partner_benefits::lifecycle::delivery::DeliveryState;
+use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot};
+use partner_benefits::values::Code;
+use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, RecordedEvent, Store, StreamId, Timestamp};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::error::{int, is_constraint, json, sql, uint};
+use crate::{open, schema};
+
+/// How hard SQLite works to make a commit survive a power cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// `synchronous=FULL`: a commit returns only after the write-ahead log is
+    /// flushed to disk, so it survives a crash of the process and of the machine.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: commits survive a crash of the process, but the
+    /// last ones may be lost if the machine loses power. Faster.
+    Normal,
+}
+
+/// How a [`SqliteStore`] opens its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Durability of each commit; [`Synchronous::Full`] unless relaxed.
+    pub synchronous: Synchronous,
+    /// How long a writer waits for another writer's lock before giving up
+    /// with `conflict` (5 seconds by default).
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self { synchronous: Synchronous::Full, busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// The core's [`Store`] on one SQLite file: events, snapshots, key vault,
+/// idempotency records and the mail outbox, each commit one transaction.
+///
+/// Several stores (threads or processes) may open the same file; they are
+/// kept apart by the version check inside each write transaction. One store
+/// holds one connection, so calls through the same store take turns.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the store at `path` with [`SqliteOptions::default`], creating it
+    /// if the file does not exist. A file that is not a partner-benefits
+    /// store (or is newer, damaged, read-only, empty or a directory) is
+    /// refused with a `storage` error and left unchanged.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    /// Opens the store at `path` with `options`.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, Error> {
+        let path = path.as_ref().to_path_buf();
+        let conn = open::open(&path, &options, schema::SCHEMA_VERSION)?;
+        Ok(Self { conn: Mutex::new(conn), path })
+    }
+
+    /// Creates a store file holding an older schema version, to test
+    /// migrations. Not for applications.
+    #[doc(hidden)]
+    pub fn create_at_schema_version(path: impl AsRef<Path>, version: u32) -> Result<(), Error> {
+        let version = version.clamp(1, schema::SCHEMA_VERSION);
+        open::open(path.as_ref(), &SqliteOptions::default(), version).map(drop)
+    }
+
+    /// The file this store uses.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<u32, Error> {
+        let conn = self.lock()?;
+        Ok(schema::header(&conn, &self.path.display().to_string())?.user_version)
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, Error> {
+        self.conn.lock().map_err(|_| Error::storage("the SQLite connection was poisoned by a panic in another thread"))
+    }
+
+    /// Runs `f` in a write transaction, taken at once (`BEGIN IMMEDIATE`), so
+    /// whatever `f` reads cannot change before it commits.
+    fn write<T>(&self, context: &str, f: impl FnOnce(&Transaction<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(context))?;
+        let value = f(&tx)?;
+        tx.commit().map_err(sql(context))?;
+        Ok(value)
+    }
+
+    /// Runs `f` in a read transaction: one consistent view of the file.
+    fn read<T>(&self, context: &str, f: impl FnOnce(&Transaction<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(sql(context))?;
+        let value = f(&tx)?;
+        tx.finish().map_err(sql(context))?;
+        Ok(value)
+    }
+}
+
+fn micros(at: Timestamp) -> i64 {
+    at.timestamp_micros()
+}
+
+fn organization_of(stream: &StreamId) -> Option<i64> {
+    match stream {
+        StreamId::Organization(id) => i64::try_from(id.number()).ok(),
+        StreamId::KeyPool(_) => None,
+    }
+}
+
+fn events_after(tx: &Transaction<'_>, stream: &StreamId, after: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error> {
+    let context = format!("reading events of `{stream}`");
+    let mut statement =
+        tx.prepare_cached("SELECT body FROM events WHERE stream = ?1 AND version > ?2 ORDER BY version LIMIT ?3").map_err(sql(&context))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement
+        .query_map(params![stream.to_string(), int(after, "version")?, limit], |r| r.get::<_, String>(0))
+        .map_err(sql(&context))?;
+    let what = format!("an event of `{stream}`");
+    rows.map(|body| serde_json::from_str(&body.map_err(sql(&context))?).map_err(json(&what))).collect()
+}
+
+fn outbox_entry(mail: &str, delivery: &str) -> Result<OutboxEntry, Error> {
+    Ok(OutboxEntry {
+        mail: serde_json::from_str(mail).map_err(json("a queued mail"))?,
+        delivery: serde_json::from_str(delivery).map_err(json("a mail's delivery state"))?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn allocate_organization_id(&self) -> Result<OrganizationId, Error> {
+        let context = "allocating an organization id";
+        self.write(context, |tx| {
+            let next: i64 = tx
+                .query_row("UPDATE counters SET value = value + 1 WHERE name = 'organization' RETURNING value", [], |r| r.get(0))
+                .map_err(sql(context))?;
+            Ok(OrganizationId::new(uint(next, "organization counter")?))
+        })
+    }
+
+    fn organizations(&self) -> Result<Vec<OrganizationId>, Error> {
+        let context = "listing organizations";
+        self.read(context, |tx| {
+            let mut statement = tx
+                .prepare_cached("SELECT organization FROM streams WHERE organization IS NOT NULL AND version > 0 ORDER BY organization")
+                .map_err(sql(context))?;
+            let rows = statement.query_map([], |r| r.get::<_, i64>(0)).map_err(sql(context))?;
+            rows.map(|n| Ok(OrganizationId::new(uint(n.map_err(sql(context))?, "organization")?))).collect()
+        })
+    }
+
+    fn load(&self, stream: &StreamId, after_version: u64) -> Result<Loaded, Error> {
+        let context = format!("loading `{stream}`");
+        self.read(&context, |tx| {
+            let snapshot = if after_version == 0 {
+                tx.prepare_cached("SELECT version, state FROM snapshots WHERE stream = ?1")
+                    .and_then(|mut s| s.query_row([stream.to_string()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).optional())
+                    .map_err(sql(&context))?
+                    .map(|(version, state)| Ok::<_, Error>(Snapshot { stream: stream.clone(), version: uint(version, "version")?, state }))
+                    .transpose()?
+            } else {
+                None
+            };
+            let from = snapshot.as_ref().map_or(after_version, |s| s.version);
+            let events = events_after(tx, stream, from, usize::MAX)?;
+            Ok(Loaded { snapshot, events })
+        })
+    }
+
+    fn read_events(&self, stream: &StreamId, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error> {
+        self.read(&format!("reading `{stream}`"), |tx| events_after(tx, stream, after_version, limit))
+    }
+
+    fn commit(&self, commit: Commit) -> Result<(), Error> {
+        // Check and serialize everything before taking the write lock.
+        let mut appends = Vec::with_capacity(commit.appends.len());
+        for append in &commit.appends {
+            let mut events = Vec::with_capacity(append.events.len());
+            for (offset, event) in append.events.iter().enumerate() {
+                if event.version != append.expected_version + offset as u64 + 1 || event.stream != append.stream {
+                    return Err(Error::storage("events are not numbered from the expected version"));
+                }
+                let body = serde_json::to_string(event).map_err(|e| Error::storage(format!("an event does not serialize: {e}")))?;
+                events.push((int(event.version, "version")?, body));
+            }
+            let last = append.expected_version + append.events.len() as u64;
+            appends.push((&append.stream, int(append.expected_version, "version")?, int(last, "version")?, events));
+        }
+        let mut mails = Vec::with_capacity(commit.mail.len());
+        for mail in &commit.mail {
+            let body = serde_json::to_string(mail).map_err(|e| Error::storage(format!("a mail does not serialize: {e}")))?;
+            let delivery = serde_json::to_string(&DeliveryState::Pending).map_err(|e| Error::storage(e.to_string()))?;
+            mails.push((mail.id.to_string(), body, delivery));
+        }
+        let mut keys = Vec::with_capacity(commit.keys.len());
+        for key in &commit.keys {
+            keys.push((key.product.as_str(), int(key.slot, "vault slot")?, key.key.reveal(), key.slot));
+        }
+
+        let context = "committing";
+        self.write(context, |tx| {
+            // The expected-version check, under the write lock: no one can move a stream until we commit.
+            for (stream, expected, _, _) in &appends {
+                let current: i64 = tx
+                    .prepare_cached("SELECT version FROM streams WHERE stream = ?1")
+                    .and_then(|mut s| s.query_row([stream.to_string()], |r| r.get(0)).optional())
+                    .map_err(sql(context))?
+                    .unwrap_or(0);
+                if current != *expected {
+                    return Err(Error::Conflict { reason: format!("`{stream}` is at version {current}, not {expected}") });
+                }
+            }
+            for (stream, _, last, events) in &appends {
+                if events.is_empty() {
+                    continue;
+                }
+                let key = stream.to_string();
+                tx.prepare_cached(
+                    "INSERT INTO streams (stream, organization, version) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (stream) DO UPDATE SET version = excluded.version",
+                )
+                .and_then(|mut s| s.execute(params![key, organization_of(stream), last]))
+                .map_err(sql(context))?;
+                let mut insert =
+                    tx.prepare_cached("INSERT INTO events (stream, version, body) VALUES (?1, ?2, ?3)").map_err(sql(context))?;
+                for (version, body) in events {
+                    insert.execute(params![key, version, body]).map_err(|e| {
+                        if is_constraint(&e) {
+                            Error::Conflict { reason: format!("version {version} of `{stream}` was written twice in one commit") }
+                        } else {
+                            sql(context)(e)
+                        }
+                    })?;
+                }
+            }
+            if let Some(IdempotencyRecord { organization, key, request, outcome }) = &commit.idempotency {
+                let organization = int(organization.number(), "organization")?;
+                tx.prepare_cached("INSERT INTO idempotency (organization, key, request, outcome) VALUES (?1, ?2, ?3, ?4)")
+                    .and_then(|mut s| s.execute(params![organization, key, request, outcome]))
+                    .map_err(|e| {
+                        if is_constraint(&e) {
+                            Error::Conflict { reason: "the idempotency key was used concurrently".into() }
+                        } else {
+                            sql(context)(e)
+                        }
+                    })?;
+            }
+            if !keys.is_empty() {
+                let mut insert = tx.prepare_cached("INSERT INTO vault (product, slot, key) VALUES (?1, ?2, ?3)").map_err(sql(context))?;
+                for (product, slot, key, shown_slot) in &keys {
+                    insert.execute(params![product, slot, key]).map_err(|e| {
+                        if is_constraint(&e) {
+                            Error::Conflict { reason: format!("vault slot {shown_slot} of `{product}` is taken") }
+                        } else {
+                            sql(context)(e)
+                        }
+                    })?;
+                }
+            }
+            if !mails.is_empty() {
+                let mut insert =
+                    tx.prepare_cached("INSERT INTO outbox (id, mail, delivery, due) VALUES (?1, ?2, ?3, 1)").map_err(sql(context))?;
+                for (id, body, delivery) in &mails {
+                    insert.execute(params![id, body, delivery]).map_err(|e| {
+                        if is_constraint(&e) {
+                            Error::Conflict { reason: format!("mail `{id}` is already queued") }
+                        } else {
+                            sql(context)(e)
+                        }
+                    })?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), Error> {
+        let context = format!("saving a snapshot of `{}`", snapshot.stream);
+        let version = int(snapshot.version, "version")?;
+        self.write(&context, |tx| {
+            // Only the newest snapshot of a stream is kept; an older one never replaces it.
+            tx.prepare_cached(
+                "INSERT INTO snapshots (stream, version, state) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (stream) DO UPDATE SET version = excluded.version, state = excluded.state
+                 WHERE excluded.version > snapshots.version",
+            )
+            .and_then(|mut s| s.execute(params![snapshot.stream.to_string(), version, snapshot.state]))
+            .map_err(sql(&context))?;
+            Ok(())
+        })
+    }
+
+    fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
+        let context = format!("reading the vault of `{product}`");
+        let end = first.checked_add(u64::from(count)).ok_or_else(|| Error::storage("vault slot range overflows"))?;
+        let found: Vec<(i64, String)> = self.read(&context, |tx| {
+            let mut statement = tx
+                .prepare_cached("SELECT slot, key FROM vault WHERE product = ?1 AND slot >= ?2 AND slot < ?3 ORDER BY slot")
+                .map_err(sql(&context))?;
+            let rows = statement
+                .query_map(params![product.as_str(), int(first, "vault slot")?, int(end, "vault slot")?], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(sql(&context))?;
+            rows.collect::<Result<_, _>>().map_err(sql(&context))
+        })?;
+        let mut found = found.into_iter();
+        (first..end)
+            .map(|slot| match found.next() {
+                Some((stored, key)) if uint(stored, "vault slot")? == slot => {
+                    LicenseKey::new(key).map_err(|_| Error::storage(format!("vault slot {slot} of `{product}` holds an unusable key")))
+                }
+                _ => Err(Error::storage(format!("vault slot {slot} of `{product}` is empty"))),
+            })
+            .collect()
+    }
+
+    fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
+        let context = "reading an idempotency record";
+        let number = int(organization.number(), "organization")?;
+        self.read(context, |tx| {
+            tx.prepare_cached("SELECT request, outcome FROM idempotency WHERE organization = ?1 AND key = ?2")
+                .and_then(|mut s| s.query_row(params![number, key], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+                .map_err(sql(context))
+                .map(|found| found.map(|(request, outcome)| IdempotencyRecord { organization, key: key.to_string(), request, outcome }))
+        })
+    }
+
+    fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
+        let context = "claiming mail";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut claimed: Vec<(i64, String, String)> = self.write(context, |tx| {
+            // One statement under the write lock: two dispatchers (threads or
+            // processes) can never claim the same mail while its lease runs.
+            let mut statement = tx
+                .prepare_cached(
+                    "UPDATE outbox SET claimed_until = ?1
+                     WHERE seq IN (SELECT seq FROM outbox
+                                   WHERE due = 1 AND (claimed_until IS NULL OR claimed_until <= ?2)
+                                   ORDER BY seq LIMIT ?3)
+                     RETURNING seq, mail, delivery",
+                )
+                .map_err(sql(context))?;
+            let rows = statement
+                .query_map(params![micros(lease_until), micros(now), limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(sql(context))?;
+            rows.collect::<Result<_, _>>().map_err(sql(context))
+        })?;
+        claimed.sort_by_key(|(seq, _, _)| *seq);
+        claimed.iter().map(|(_, mail, delivery)| outbox_entry(mail, delivery)).collect()
+    }
+
+    fn settle_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
+        let context = format!("settling mail `{id}`");
+        let state = serde_json::to_string(delivery).map_err(|e| Error::storage(format!("{context}: {e}")))?;
+        let due = i64::from(delivery.is_due());
+        self.write(&context, |tx| {
+            let changed = tx
+                .prepare_cached("UPDATE outbox SET delivery = ?1, due = ?2, claimed_until = NULL WHERE id = ?3 AND due = 1")
+                .and_then(|mut s| s.execute(params![state, due, id.to_string()]))
+                .map_err(sql(&context))?;
+            if changed == 1 {
+                return Ok(());
+            }
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM outbox WHERE id = ?1")
+                .and_then(|mut s| s.exists([id.to_string()]))
+                .map_err(sql(&context))?;
+            Err(if exists {
+                Error::Conflict { reason: format!("mail `{id}` was already sent") }
+            } else {
+                Error::NotFound { kind: "mail", id: id.to_string() }
+            })
+        })
+    }
+
+    fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
+        let context = "reading the outbox";
+        let rows: Vec<(String, String)> = self.read(context, |tx| {
+            let mut statement = tx.prepare_cached("SELECT mail, delivery FROM outbox ORDER BY seq").map_err(sql(context))?;
+            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql(context))?;
+            rows.collect::<Result<_, _>>().map_err(sql(context))
+        })?;
+        rows.iter().map(|(mail, delivery)| outbox_entry(mail, delivery)).collect()
+    }
+}
