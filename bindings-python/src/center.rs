@@ -1,0 +1,572 @@
+//! The façade classes: `ManualClock`, `BenefitCenter`, `Session`, `Program`,
+//! and the adapter that lets a Python object act as the core's `Mailer`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use partner_benefits::catalog::BenefitKind;
+use partner_benefits::{
+    BenefitCenter, BenefitId, Catalog, Clock, Error, LicenseKey, Mail, Mailer, ManualClock, MemoryStore, OfferId, OrganizationId,
+    PackageId, PartnerLevel, Phase, RequestId, Role, Session, Store, UserId,
+};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::convert::{aware_utc, id, parse_category, parse_enum, run};
+use crate::errors::to_py;
+use crate::values::{
+    PyAuditEntry, PyBenefit, PyCancellation, PyDispatchReport, PyKeyPool, PyKeys, PyMail, PyMarketingContact, PyMoney, PyOffer,
+    PyOrganization, PyOutboxEntry, PyPackage, PyRequest, PyUser,
+};
+
+/// How many demo keys go into each never-stocked pool.
+const DEMO_KEYS_PER_POOL: u32 = 500;
+
+// ------------------------------------------------------------------ clock
+
+/// A clock that moves only when told; for tests, demos and replays.
+#[pyclass(name = "ManualClock", module = "partner_benefits", frozen)]
+pub struct PyManualClock {
+    clock: Arc<ManualClock>,
+}
+
+#[pymethods]
+impl PyManualClock {
+    #[new]
+    fn new(start: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(Self { clock: Arc::new(ManualClock::new(aware_utc("start", start)?)) })
+    }
+
+    /// The time it shows, in UTC.
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Moves the clock to `to` (an aware datetime).
+    fn set(&self, to: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.clock.set(aware_utc("to", to)?);
+        Ok(())
+    }
+
+    /// Moves the clock forward (or back, for a negative timedelta).
+    fn advance(&self, by: TimeDelta) {
+        self.clock.advance(by);
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ManualClock({})", self.clock.now().to_rfc3339())
+    }
+}
+
+/// The wall clock, in UTC.
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::<Utc>::from(std::time::SystemTime::now())
+    }
+}
+
+// ------------------------------------------------------------------ mailer
+
+/// A Python object with `send(mail)` used as the core's mailer. An exception
+/// from it is a refusal: the mail stays queued for the next dispatch.
+struct HostMailer {
+    target: Py<PyAny>,
+}
+
+impl Mailer for HostMailer {
+    fn send(&self, mail: &Mail) -> Result<(), Error> {
+        Python::attach(|py| {
+            let sent = Py::new(py, PyMail::from(mail)).and_then(|value| self.target.bind(py).call_method1("send", (value,)));
+            sent.map(drop).map_err(|err| {
+                let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
+                Error::Mail { message: format!("the host mailer raised {kind}: {}", err.value(py)) }
+            })
+        })
+    }
+}
+
+/// Used when no mailer is given: refuses, so mail stays queued and is never lost.
+struct NoMailer;
+
+impl Mailer for NoMailer {
+    fn send(&self, _: &Mail) -> Result<(), Error> {
+        Err(Error::Mail { message: "no mailer is configured; pass `mailer=` to the BenefitCenter".into() })
+    }
+}
+
+fn mailer_of(mailer: Option<Bound<'_, PyAny>>) -> PyResult<Arc<dyn Mailer>> {
+    match mailer {
+        None => Ok(Arc::new(NoMailer)),
+        Some(target) if target.hasattr("send")? => Ok(Arc::new(HostMailer { target: target.unbind() })),
+        Some(_) => Err(PyTypeError::new_err("a mailer needs a `send(mail)` method")),
+    }
+}
+
+// ------------------------------------------------------------------ center
+
+/// Every product with a key pool in the catalog.
+fn keyed_products(catalog: &Catalog) -> Vec<String> {
+    let mut products: Vec<String> = Vec::new();
+    for template in &catalog.packages {
+        for benefit in &template.benefits {
+            if let BenefitKind::Software { product, .. } | BenefitKind::CloudLicense { product, .. } = &benefit.kind {
+                let product = product.as_str().to_string();
+                if !products.contains(&product) {
+                    products.push(product);
+                }
+            }
+        }
+    }
+    products
+}
+
+/// Stocks generated `DEMO-…` keys into every pool that was never stocked.
+fn stock_demo_keys(center: &BenefitCenter) -> Result<(), Error> {
+    let program = center.program();
+    for product in keyed_products(center.catalog()) {
+        if program.key_pool(&product)?.stocked > 0 {
+            continue;
+        }
+        let prefix = product.to_uppercase();
+        let keys = (1..=DEMO_KEYS_PER_POOL).map(|n| LicenseKey::new(format!("DEMO-{prefix}-{n:05}"))).collect::<Result<Vec<_>, _>>()?;
+        program.stock_keys(&product, keys)?;
+    }
+    Ok(())
+}
+
+/// The entry point: owns the store, the mailer and the clock. Safe to share
+/// between threads; the GIL is released while it works.
+#[pyclass(name = "BenefitCenter", module = "partner_benefits", frozen)]
+pub struct PyBenefitCenter {
+    center: BenefitCenter,
+    description: String,
+}
+
+impl PyBenefitCenter {
+    fn build(
+        py: Python<'_>,
+        store: Arc<dyn Store>,
+        clock: Option<Bound<'_, PyManualClock>>,
+        mailer: Option<Bound<'_, PyAny>>,
+        demo_keys: bool,
+        description: String,
+    ) -> PyResult<Self> {
+        let clock: Arc<dyn Clock> = match clock {
+            Some(manual) => manual.get().clock.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let mailer = mailer_of(mailer)?;
+        let center = run(py, move || {
+            let center = BenefitCenter::new(store, mailer, clock, Catalog::builtin()?);
+            if demo_keys {
+                stock_demo_keys(&center)?;
+            }
+            Ok(center)
+        })?;
+        Ok(Self { center, description })
+    }
+}
+
+#[pymethods]
+impl PyBenefitCenter {
+    /// A center keeping its data in the SQLite file at `path` (created if missing).
+    #[staticmethod]
+    #[pyo3(signature = (path, clock = None, mailer = None, stock_demo_keys = None))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        clock: Option<Bound<'_, PyManualClock>>,
+        mailer: Option<Bound<'_, PyAny>>,
+        stock_demo_keys: Option<bool>,
+    ) -> PyResult<Self> {
+        let demo = stock_demo_keys.unwrap_or(clock.is_some());
+        let description = format!("BenefitCenter.open({:?})", path.display().to_string());
+        let store = run(py, || partner_benefits_sqlite_open(&path))?;
+        Self::build(py, store, clock, mailer, demo, description)
+    }
+
+    /// A center keeping its data in memory, for tests and demos.
+    #[staticmethod]
+    #[pyo3(signature = (clock = None, mailer = None, stock_demo_keys = None))]
+    fn in_memory(
+        py: Python<'_>,
+        clock: Option<Bound<'_, PyManualClock>>,
+        mailer: Option<Bound<'_, PyAny>>,
+        stock_demo_keys: Option<bool>,
+    ) -> PyResult<Self> {
+        let demo = stock_demo_keys.unwrap_or(true);
+        Self::build(py, Arc::new(MemoryStore::new()), clock, mailer, demo, "BenefitCenter.in_memory()".into())
+    }
+
+    /// The center's current time.
+    fn now(&self) -> DateTime<Utc> {
+        self.center.now()
+    }
+
+    /// Registers a partner company with its first Global admin.
+    #[pyo3(signature = (*, name, account_email, admin_name, admin_email))]
+    fn create_organization(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        account_email: &str,
+        admin_name: &str,
+        admin_email: &str,
+    ) -> PyResult<PyOrganization> {
+        run(py, || self.center.create_organization(name, account_email, admin_name, admin_email)).map(Into::into)
+    }
+
+    /// A session acting as `user_id` of `organization_id`.
+    fn session(&self, py: Python<'_>, organization_id: &str, user_id: &str) -> PyResult<PySession> {
+        let organization: OrganizationId = id(py, organization_id)?;
+        let user: UserId = id(py, user_id)?;
+        Ok(PySession { session: self.center.session(organization, user) })
+    }
+
+    /// The program operator's side: key pools, levels, competencies, requests.
+    fn program(&self) -> PyProgram {
+        PyProgram { program: self.center.program() }
+    }
+
+    /// Records everything that fell due; returns the number of events.
+    fn process_due(&self, py: Python<'_>) -> PyResult<u64> {
+        run(py, || self.center.process_due())
+    }
+
+    /// Sends due mail through the mailer; refused mail stays queued.
+    fn dispatch_mail(&self, py: Python<'_>) -> PyResult<PyDispatchReport> {
+        run(py, || self.center.dispatch_mail()).map(Into::into)
+    }
+
+    /// Every mail of the outbox with its delivery state.
+    fn outbox(&self, py: Python<'_>) -> PyResult<Vec<PyOutboxEntry>> {
+        run(py, || self.center.outbox()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// The whole audit log of an organization, oldest first.
+    fn audit_log(&self, py: Python<'_>, organization_id: &str) -> PyResult<Vec<PyAuditEntry>> {
+        let organization: OrganizationId = id(py, organization_id)?;
+        run(py, || self.center.audit_log(organization)).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    fn __repr__(&self) -> String {
+        self.description.clone()
+    }
+}
+
+fn partner_benefits_sqlite_open(path: &std::path::Path) -> Result<Arc<dyn Store>, Error> {
+    let _ = path;
+    Err(Error::storage("the SQLite store is not available yet"))
+}
+
+// ------------------------------------------------------------------ program
+
+/// The program operator: stocks key pools, sets levels and competencies,
+/// completes requests. Not one of the partner's roles.
+#[pyclass(name = "Program", module = "partner_benefits", frozen)]
+pub struct PyProgram {
+    program: partner_benefits::Program,
+}
+
+#[pymethods]
+impl PyProgram {
+    /// Adds keys to a product's pool; returns the keys now available.
+    fn stock_keys(&self, py: Python<'_>, product: &str, keys: Vec<String>) -> PyResult<u64> {
+        let keys = keys.into_iter().map(LicenseKey::new).collect::<Result<Vec<_>, _>>().map_err(|err| to_py(py, &err))?;
+        run(py, || self.program.stock_keys(product, keys))
+    }
+
+    /// A product's pool counts.
+    fn key_pool(&self, py: Python<'_>, product: &str) -> PyResult<PyKeyPool> {
+        run(py, || self.program.key_pool(product)).map(Into::into)
+    }
+
+    /// Sets an organization's partner level.
+    fn set_partner_level(&self, py: Python<'_>, organization_id: &str, level: &Bound<'_, PyAny>) -> PyResult<()> {
+        let organization: OrganizationId = id(py, organization_id)?;
+        let level: PartnerLevel = parse_enum(level)?;
+        run(py, || self.program.set_partner_level(organization, level))
+    }
+
+    /// Grants a competency.
+    fn grant_competency(&self, py: Python<'_>, organization_id: &str, competency: &str) -> PyResult<()> {
+        let organization: OrganizationId = id(py, organization_id)?;
+        run(py, || self.program.grant_competency(organization, competency))
+    }
+
+    /// Revokes a competency.
+    fn revoke_competency(&self, py: Python<'_>, organization_id: &str, competency: &str) -> PyResult<()> {
+        let organization: OrganizationId = id(py, organization_id)?;
+        run(py, || self.program.revoke_competency(organization, competency))
+    }
+
+    /// Marks an assistance request delivered.
+    fn complete_request(&self, py: Python<'_>, organization_id: &str, request_id: &str) -> PyResult<()> {
+        let organization: OrganizationId = id(py, organization_id)?;
+        let request: RequestId = id(py, request_id)?;
+        run(py, || self.program.complete_request(organization, request))
+    }
+
+    /// Every organization in the store.
+    fn organizations(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        run(py, || self.program.organizations()).map(|all| all.iter().map(ToString::to_string).collect())
+    }
+
+    fn __repr__(&self) -> String {
+        "Program()".into()
+    }
+}
+
+// ------------------------------------------------------------------ session
+
+fn roles_of(roles: &[Bound<'_, PyAny>]) -> PyResult<Vec<Role>> {
+    roles.iter().map(parse_enum).collect()
+}
+
+/// Acts as one user of one organization; one method per command and query.
+#[pyclass(name = "Session", module = "partner_benefits", frozen)]
+pub struct PySession {
+    session: Session,
+}
+
+#[pymethods]
+impl PySession {
+    /// The organization acted on.
+    #[getter]
+    fn organization_id(&self) -> String {
+        self.session.organization_id().to_string()
+    }
+
+    /// The acting user.
+    #[getter]
+    fn user_id(&self) -> String {
+        self.session.user_id().to_string()
+    }
+
+    /// This session, applying its next command at most once under `key`.
+    fn with_idempotency_key(&self, key: String) -> Self {
+        Self { session: self.session.with_idempotency_key(key) }
+    }
+
+    /// This session, retrying a command up to `retries` times on `Conflict`.
+    fn with_retries(&self, retries: u32) -> Self {
+        Self { session: self.session.with_retries(retries) }
+    }
+
+    // ----- account settings -----
+
+    /// Adds an employee; returns the new user's id.
+    #[pyo3(signature = (name, email, roles = Vec::new(), language = None))]
+    fn add_user(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        email: &str,
+        roles: Vec<Bound<'_, PyAny>>,
+        language: Option<&str>,
+    ) -> PyResult<String> {
+        let roles = roles_of(&roles)?;
+        run(py, || self.session.add_user_with_language(name, email, &roles, language)).map(|user| user.to_string())
+    }
+
+    /// Replaces a user's roles.
+    fn set_user_roles(&self, py: Python<'_>, user_id: &str, roles: Vec<Bound<'_, PyAny>>) -> PyResult<()> {
+        let user: UserId = id(py, user_id)?;
+        let roles = roles_of(&roles)?;
+        run(py, || self.session.set_user_roles(user, &roles))
+    }
+
+    // ----- packages -----
+
+    /// Buys a package of the catalog; returns it.
+    fn purchase_package(&self, py: Python<'_>, template: &str) -> PyResult<PyPackage> {
+        run(py, || {
+            let package = self.session.purchase_package(template)?;
+            self.session.package(package)
+        })
+        .map(Into::into)
+    }
+
+    /// Renews a package inside its window; returns the new expiry.
+    fn renew_package(&self, py: Python<'_>, package_id: &str) -> PyResult<DateTime<Utc>> {
+        let package: PackageId = id(py, package_id)?;
+        run(py, || self.session.renew_package(package))
+    }
+
+    /// Requests cancellation of a package; returns the refund or raises `RefundNotAllowed`.
+    fn cancel_package(&self, py: Python<'_>, package_id: &str) -> PyResult<PyMoney> {
+        let package: PackageId = id(py, package_id)?;
+        run(py, || self.session.cancel_package(package)).map(Into::into)
+    }
+
+    /// Requests cancellation of a Go-To-Market offer under the same rule.
+    fn cancel_offer(&self, py: Python<'_>, offer_id: &str) -> PyResult<PyMoney> {
+        let offer: OfferId = id(py, offer_id)?;
+        run(py, || self.session.cancel_offer(offer)).map(Into::into)
+    }
+
+    // ----- software and cloud -----
+
+    /// "Get keys" for software in a language and OS; activates it.
+    #[pyo3(signature = (benefit_id, language, os))]
+    fn get_keys(&self, py: Python<'_>, benefit_id: &str, language: &str, os: &str) -> PyResult<PyKeys> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        run(py, || self.session.get_keys(benefit, language, os)).map(Into::into)
+    }
+
+    /// "Get keys" for a license-based cloud subscription.
+    fn get_license_keys(&self, py: Python<'_>, benefit_id: &str) -> PyResult<PyKeys> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        run(py, || self.session.get_license_keys(benefit)).map(Into::into)
+    }
+
+    /// Assigns a Visual Studio subscription, or yourself to Azure.
+    fn assign_user(&self, py: Python<'_>, benefit_id: &str, user_id: &str) -> PyResult<()> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        let user: UserId = id(py, user_id)?;
+        run(py, || self.session.assign_user(benefit, user))
+    }
+
+    /// Removes an assigned user.
+    fn unassign_user(&self, py: Python<'_>, benefit_id: &str, user_id: &str) -> PyResult<()> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        let user: UserId = id(py, user_id)?;
+        run(py, || self.session.unassign_user(benefit, user))
+    }
+
+    /// Removes `from_user` and assigns `to_user` in one step.
+    fn reassign_user(&self, py: Python<'_>, benefit_id: &str, from_user: &str, to_user: &str) -> PyResult<()> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        let from: UserId = id(py, from_user)?;
+        let to: UserId = id(py, to_user)?;
+        run(py, || self.session.reassign_user(benefit, from, to))
+    }
+
+    // ----- technical -----
+
+    /// Activates a technical benefit for a user with an alternate email.
+    fn activate_technical(&self, py: Python<'_>, benefit_id: &str, user_id: &str, alternate_email: &str) -> PyResult<()> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        let user: UserId = id(py, user_id)?;
+        run(py, || self.session.activate_technical(benefit, user, alternate_email))
+    }
+
+    /// Requests assistance, drawing `amount` hours (or incidents); returns the request id.
+    fn request_assistance(
+        &self,
+        py: Python<'_>,
+        benefit_id: &str,
+        phase: &Bound<'_, PyAny>,
+        amount: Decimal,
+        description: &str,
+    ) -> PyResult<String> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        let phase: Phase = parse_enum(phase)?;
+        run(py, || self.session.request_assistance(benefit, phase, amount, description)).map(|r| r.to_string())
+    }
+
+    /// Withdraws a submitted request; its hours return.
+    fn withdraw_request(&self, py: Python<'_>, request_id: &str) -> PyResult<()> {
+        let request: RequestId = id(py, request_id)?;
+        run(py, || self.session.withdraw_request(request))
+    }
+
+    // ----- Go-To-Market -----
+
+    /// Adds, updates or changes the marketing contact.
+    fn set_marketing_contact(&self, py: Python<'_>, user_id: &str, email: &str, phone: &str, language: &str) -> PyResult<()> {
+        let user: UserId = id(py, user_id)?;
+        run(py, || self.session.set_marketing_contact(user, email, phone, language))
+    }
+
+    /// Activates an offer; returns when it becomes active.
+    fn activate_offer(&self, py: Python<'_>, offer_id: &str) -> PyResult<DateTime<Utc>> {
+        let offer: OfferId = id(py, offer_id)?;
+        run(py, || self.session.activate_offer(offer))
+    }
+
+    // ----- queries -----
+
+    /// The organization.
+    fn organization(&self, py: Python<'_>) -> PyResult<PyOrganization> {
+        run(py, || self.session.organization()).map(Into::into)
+    }
+
+    /// Its users.
+    fn users(&self, py: Python<'_>) -> PyResult<Vec<PyUser>> {
+        run(py, || self.session.users()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// Its packages.
+    fn packages(&self, py: Python<'_>) -> PyResult<Vec<PyPackage>> {
+        run(py, || self.session.packages()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// One package.
+    fn package(&self, py: Python<'_>, package_id: &str) -> PyResult<PyPackage> {
+        let package: PackageId = id(py, package_id)?;
+        run(py, || self.session.package(package)).map(Into::into)
+    }
+
+    /// The benefits of one package.
+    fn benefits(&self, py: Python<'_>, package_id: &str) -> PyResult<Vec<PyBenefit>> {
+        let package: PackageId = id(py, package_id)?;
+        run(py, || self.session.benefits(package)).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// Every benefit of every package.
+    fn all_benefits(&self, py: Python<'_>) -> PyResult<Vec<PyBenefit>> {
+        run(py, || self.session.all_benefits()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// Every benefit of one category.
+    fn benefits_in(&self, py: Python<'_>, category: &Bound<'_, PyAny>) -> PyResult<Vec<PyBenefit>> {
+        let category = parse_category(category)?;
+        run(py, || self.session.benefits_in(category)).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// One benefit.
+    fn benefit(&self, py: Python<'_>, benefit_id: &str) -> PyResult<PyBenefit> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        run(py, || self.session.benefit(benefit)).map(Into::into)
+    }
+
+    /// Every Go-To-Market offer.
+    fn offers(&self, py: Python<'_>) -> PyResult<Vec<PyOffer>> {
+        run(py, || self.session.offers()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// One offer.
+    fn offer(&self, py: Python<'_>, offer_id: &str) -> PyResult<PyOffer> {
+        let offer: OfferId = id(py, offer_id)?;
+        run(py, || self.session.offer(offer)).map(Into::into)
+    }
+
+    /// The marketing contact, if set.
+    fn marketing_contact(&self, py: Python<'_>) -> PyResult<Option<PyMarketingContact>> {
+        run(py, || self.session.marketing_contact()).map(|c| c.map(Into::into))
+    }
+
+    /// Assistance requests.
+    fn requests(&self, py: Python<'_>) -> PyResult<Vec<PyRequest>> {
+        run(py, || self.session.requests()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// Cancellation service requests and their answers.
+    fn cancellations(&self, py: Python<'_>) -> PyResult<Vec<PyCancellation>> {
+        run(py, || self.session.cancellations()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// The organization's audit log; needs the Global admin role.
+    fn audit_log(&self, py: Python<'_>) -> PyResult<Vec<PyAuditEntry>> {
+        run(py, || self.session.audit_log()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Session(organization_id={:?}, user_id={:?})", self.organization_id(), self.user_id())
+    }
+}

@@ -1,0 +1,127 @@
+//! Conversions between Python values and core values.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use partner_benefits::{Category, Error, Status};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use crate::errors::{invalid, to_py};
+
+/// Runs core work with the GIL released, mapping its error to an exception.
+pub fn run<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    F: FnOnce() -> Result<T, Error> + Send,
+    T: Send,
+{
+    py.detach(work).map_err(|err| to_py(py, &err))
+}
+
+/// Parses an id (`usr-1-2`, `pkg-1-1`, ...); a malformed one is `InvalidInput`.
+pub fn id<T: FromStr<Err = Error>>(py: Python<'_>, text: &str) -> PyResult<T> {
+    text.parse().map_err(|err| to_py(py, &err))
+}
+
+/// Accepts only timezone-aware datetimes and normalises them to UTC.
+pub fn aware_utc(field: &str, value: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>> {
+    let py = value.py();
+    let datetime = py.import("datetime")?;
+    if !value.is_instance(&datetime.getattr("datetime")?)? {
+        return Err(PyTypeError::new_err(format!("`{field}` must be a datetime.datetime")));
+    }
+    if value.getattr("tzinfo")?.is_none() || value.call_method0("utcoffset")?.is_none() {
+        return Err(invalid(py, field, "a naive datetime is not allowed; give it a tzinfo (e.g. timezone.utc)"));
+    }
+    let utc = datetime.getattr("timezone")?.getattr("utc")?;
+    value.call_method1("astimezone", (utc,))?.extract()
+}
+
+/// A value of one of the Python enums of `partner_benefits._enums`, by class and value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EnumValue {
+    class: &'static str,
+    value: &'static str,
+}
+
+impl EnumValue {
+    /// The member of `class` whose value is `value`.
+    pub fn new(class: &'static str, value: &'static str) -> Self {
+        Self { class, value }
+    }
+}
+
+impl<'py> IntoPyObject<'py> for EnumValue {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("partner_benefits._enums")?.getattr(self.class)?.call1((self.value,))
+    }
+}
+
+/// The text of an enum argument: a member of the Python enum, or its value.
+pub fn enum_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = value.py();
+    if value.is_instance(&py.import("enum")?.getattr("Enum")?)? {
+        return value.getattr("value")?.extract();
+    }
+    if value.is_instance_of::<PyString>() {
+        return value.extract();
+    }
+    Err(PyTypeError::new_err("expected a member of a partner_benefits enum"))
+}
+
+/// Parses an enum argument with the core's `FromStr`.
+pub fn parse_enum<T: FromStr<Err = Error>>(value: &Bound<'_, PyAny>) -> PyResult<T> {
+    let text = enum_text(value)?;
+    text.parse().map_err(|err| to_py(value.py(), &err))
+}
+
+/// Stable snake_case name of a category.
+pub fn category_name(category: Category) -> &'static str {
+    match category {
+        Category::Software => "software",
+        Category::Cloud => "cloud",
+        Category::VisualStudio => "visual_studio",
+        Category::Technical => "technical",
+        Category::GoToMarket => "go_to_market",
+    }
+}
+
+/// A category argument.
+pub fn parse_category(value: &Bound<'_, PyAny>) -> PyResult<Category> {
+    let text = enum_text(value)?;
+    Category::ALL.into_iter().find(|c| category_name(*c) == text).ok_or_else(|| {
+        invalid(value.py(), "category", "one of software, cloud, visual_studio, technical, go_to_market")
+    })
+}
+
+/// Stable snake_case name of a status.
+pub fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::NotActivated => "not_activated",
+        Status::Available => "available",
+        Status::Unavailable => "unavailable",
+        Status::Pending => "pending",
+        Status::Active => "active",
+        Status::PartlyAssigned => "partly_assigned",
+        Status::Expired => "expired",
+        Status::Cancelled => "cancelled",
+        Status::Submitted => "submitted",
+        Status::Completed => "completed",
+        Status::Withdrawn => "withdrawn",
+    }
+}
+
+/// `Name(field=repr(value), ...)` from the object's own attributes.
+pub fn repr_fields(object: &Bound<'_, PyAny>, name: &str, fields: &[&str]) -> PyResult<String> {
+    let mut parts = Vec::with_capacity(fields.len());
+    for field in fields {
+        let value = object.getattr(*field)?.repr()?;
+        parts.push(format!("{field}={value}"));
+    }
+    Ok(format!("{name}({})", parts.join(", ")))
+}
