@@ -1,0 +1,236 @@
+//! A small, bounded connection pool with prepared statements per connection,
+//! and a connect that never hangs.
+
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use partner_benefits::Error;
+use postgres::{Client, Config, NoTls, Statement};
+
+use crate::describe;
+
+/// The statements the store runs, prepared once per connection.
+#[derive(Clone)]
+pub(crate) struct Statements {
+    pub next_organization: Statement,
+    pub organizations: Statement,
+    pub create_stream: Statement,
+    pub advance_stream: Statement,
+    pub stream_version: Statement,
+    pub insert_events: Statement,
+    pub events_after: Statement,
+    pub snapshot: Statement,
+    pub save_snapshot: Statement,
+    pub insert_keys: Statement,
+    pub vault_keys: Statement,
+    pub insert_idempotency: Statement,
+    pub idempotency: Statement,
+    pub insert_mail: Statement,
+    pub claim_mail: Statement,
+    pub settle_mail: Statement,
+    pub mail_exists: Statement,
+    pub outbox: Statement,
+}
+
+impl Statements {
+    fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
+        let mut p = |sql: &str| client.prepare(sql);
+        Ok(Self {
+            next_organization: p("SELECT nextval('pb_organization_ids')")?,
+            organizations: p("SELECT organization FROM pb_streams WHERE organization IS NOT NULL ORDER BY organization")?,
+            create_stream: p("INSERT INTO pb_streams (stream, organization, version) VALUES ($1, $2, $3) ON CONFLICT (stream) DO NOTHING")?,
+            advance_stream: p("UPDATE pb_streams SET version = $3 WHERE stream = $1 AND version = $2")?,
+            stream_version: p("SELECT version FROM pb_streams WHERE stream = $1 FOR SHARE")?,
+            insert_events: p("INSERT INTO pb_events (stream, version, body) SELECT $1, v, b FROM unnest($2::bigint[], $3::text[]) AS t(v, b)")?,
+            events_after: p("SELECT body FROM pb_events WHERE stream = $1 AND version > $2 ORDER BY version LIMIT $3")?,
+            snapshot: p("SELECT version, state FROM pb_snapshots WHERE stream = $1")?,
+            save_snapshot: p("INSERT INTO pb_snapshots (stream, version, state) VALUES ($1, $2, $3) \
+                 ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state \
+                 WHERE pb_snapshots.version < EXCLUDED.version")?,
+            insert_keys: p("INSERT INTO pb_vault (product, slot, key) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])")?,
+            vault_keys: p("SELECT slot, key FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 ORDER BY slot")?,
+            insert_idempotency: p("INSERT INTO pb_idempotency (organization, key, request, outcome) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (organization, key) DO NOTHING")?,
+            idempotency: p("SELECT request, outcome FROM pb_idempotency WHERE organization = $1 AND key = $2")?,
+            insert_mail: p("INSERT INTO pb_outbox (id, mail, delivery, due) \
+                 SELECT i, m, $3, true FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(i, m, n) ORDER BY n")?,
+            claim_mail: p("WITH claimed AS ( \
+                   SELECT seq FROM pb_outbox \
+                   WHERE due AND (lease_until IS NULL OR lease_until <= $1) \
+                   ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 UPDATE pb_outbox o SET lease_until = $2 FROM claimed WHERE o.seq = claimed.seq \
+                 RETURNING o.seq, o.mail, o.delivery")?,
+            settle_mail: p("UPDATE pb_outbox SET delivery = $2, due = $3, lease_until = NULL WHERE id = $1 AND due")?,
+            mail_exists: p("SELECT 1 FROM pb_outbox WHERE id = $1")?,
+            outbox: p("SELECT mail, delivery FROM pb_outbox ORDER BY seq")?,
+        })
+    }
+}
+
+/// One open connection and its prepared statements.
+pub(crate) struct Conn {
+    pub client: Client,
+    pub st: Statements,
+}
+
+struct Slots {
+    idle: Vec<Conn>,
+    open: usize,
+}
+
+/// At most `size` connections; a caller waits up to `wait` for a free one.
+pub(crate) struct Pool {
+    config: Config,
+    schema: Option<String>,
+    connect_timeout: Duration,
+    size: usize,
+    wait: Duration,
+    slots: Mutex<Slots>,
+    freed: Condvar,
+}
+
+/// A connection borrowed from the pool; goes back (or is dropped when broken) on drop.
+pub(crate) struct Lease<'p> {
+    pool: &'p Pool,
+    conn: Option<Conn>,
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = Conn;
+    #[allow(clippy::expect_used)] // INVARIANT: `conn` is Some until drop
+    fn deref(&self) -> &Conn {
+        self.conn.as_ref().expect("a lease holds a connection until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Lease<'_> {
+    #[allow(clippy::expect_used)] // INVARIANT: `conn` is Some until drop
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("a lease holds a connection until dropped")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if let Ok(mut slots) = self.pool.slots.lock() {
+            if conn.client.is_closed() {
+                slots.open = slots.open.saturating_sub(1);
+            } else {
+                slots.idle.push(conn);
+            }
+        }
+        self.pool.freed.notify_one();
+    }
+}
+
+/// Opens a client, bounding the whole connect (socket and handshake) by `timeout`.
+pub(crate) fn open_client(config: &Config, schema: Option<&str>, timeout: Duration) -> Result<Client, Error> {
+    let (tx, rx) = mpsc::channel();
+    let config = config.clone();
+    std::thread::Builder::new()
+        .name("pb-postgres-connect".into())
+        .spawn(move || {
+            let _ = tx.send(config.connect(NoTls));
+        })
+        .map_err(|e| Error::storage(format!("cannot start a PostgreSQL connect: {e}")))?;
+    let mut client = match rx.recv_timeout(timeout) {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => return Err(Error::storage(format!("cannot connect to PostgreSQL: {}", describe(&e)))),
+        Err(_) => {
+            return Err(Error::storage(format!("PostgreSQL did not answer within {} s (connect timeout)", timeout.as_secs_f32())));
+        }
+    };
+    if let Some(schema) = schema {
+        client
+            .batch_execute(&format!("SET search_path TO {}", quote_ident(schema)))
+            .map_err(|e| Error::storage(format!("cannot select schema `{schema}`: {}", describe(&e))))?;
+    }
+    Ok(client)
+}
+
+/// A double-quoted identifier (names are validated before, this is belt and braces).
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl Pool {
+    pub(crate) fn new(
+        config: Config,
+        schema: Option<String>,
+        connect_timeout: Duration,
+        size: usize,
+        wait: Duration,
+        first: Client,
+    ) -> Result<Self, Error> {
+        let pool = Self {
+            config,
+            schema,
+            connect_timeout,
+            size: size.max(1),
+            wait,
+            slots: Mutex::new(Slots { idle: Vec::new(), open: 0 }),
+            freed: Condvar::new(),
+        };
+        let conn = pool.wrap(first)?;
+        let mut slots = pool.lock()?;
+        slots.open = 1;
+        slots.idle.push(conn);
+        drop(slots);
+        Ok(pool)
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Slots>, Error> {
+        self.slots.lock().map_err(|_| Error::storage("the PostgreSQL connection pool was poisoned by a panic"))
+    }
+
+    fn wrap(&self, mut client: Client) -> Result<Conn, Error> {
+        let st = Statements::prepare(&mut client).map_err(|e| Error::storage(format!("cannot prepare statements: {}", describe(&e))))?;
+        Ok(Conn { client, st })
+    }
+
+    /// A free connection: an idle one, a new one while under `size`, or
+    /// the next one given back within `wait`.
+    pub(crate) fn get(&self) -> Result<Lease<'_>, Error> {
+        let deadline = Instant::now() + self.wait;
+        let mut slots = self.lock()?;
+        loop {
+            while let Some(conn) = slots.idle.pop() {
+                if conn.client.is_closed() {
+                    slots.open = slots.open.saturating_sub(1);
+                    continue;
+                }
+                return Ok(Lease { pool: self, conn: Some(conn) });
+            }
+            if slots.open < self.size {
+                slots.open += 1;
+                drop(slots);
+                let opened = open_client(&self.config, self.schema.as_deref(), self.connect_timeout).and_then(|c| self.wrap(c));
+                return match opened {
+                    Ok(conn) => Ok(Lease { pool: self, conn: Some(conn) }),
+                    Err(err) => {
+                        let mut slots = self.lock()?;
+                        slots.open = slots.open.saturating_sub(1);
+                        drop(slots);
+                        self.freed.notify_one();
+                        Err(err)
+                    }
+                };
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::storage(format!(
+                    "no PostgreSQL connection was free within {} s (pool of {})",
+                    self.wait.as_secs_f32(),
+                    self.size
+                )));
+            }
+            slots = self
+                .freed
+                .wait_timeout(slots, left)
+                .map_err(|_| Error::storage("the PostgreSQL connection pool was poisoned by a panic"))?
+                .0;
+        }
+    }
+}
