@@ -3,6 +3,8 @@
 //! reopens the file and checks that every acknowledged command is there, no
 //! command is there in part, and the event log replays to the stored state.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::collections::{BTreeMap, HashSet};
