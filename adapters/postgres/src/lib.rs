@@ -126,8 +126,7 @@ impl PostgresStore {
 
     /// Connects with the given options.
     pub fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, Error> {
-        let mut config: postgres::Config =
-            url.parse().map_err(|e| Error::storage(format!("the PostgreSQL URL does not parse: {e}")))?;
+        let mut config: postgres::Config = url.parse().map_err(|e| Error::storage(format!("the PostgreSQL URL does not parse: {e}")))?;
         if let Some(schema) = &options.schema
             && !valid_schema(schema)
         {
@@ -163,52 +162,58 @@ impl PostgresStore {
 
     /// The schema version of the database (equal to [`SCHEMA_VERSION`] once open).
     pub fn schema_version(&self) -> Result<u32, Error> {
-        let mut conn = self.pool.get()?;
-        migrate::current_version(&mut conn.client)
+        self.pool.with(|conn| migrate::current_version(&mut conn.client))
     }
 }
 
 impl Store for PostgresStore {
     fn allocate_organization_id(&self) -> Result<OrganizationId, Error> {
-        let mut conn = self.pool.get()?;
-        let st = conn.st.next_organization.clone();
-        let row = conn.client.query_one(&st, &[]).map_err(fail("allocating an organization id"))?;
-        Ok(OrganizationId::new(to_u64(row.get(0), "organization id")?))
+        self.pool.with(|conn| {
+            let st = conn.st.next_organization.clone();
+            let row = conn.client.query_one(&st, &[]).map_err(fail("allocating an organization id"))?;
+            Ok(OrganizationId::new(to_u64(row.get(0), "organization id")?))
+        })
     }
 
     fn organizations(&self) -> Result<Vec<OrganizationId>, Error> {
-        let mut conn = self.pool.get()?;
-        let st = conn.st.organizations.clone();
-        let rows = conn.client.query(&st, &[]).map_err(fail("listing organizations"))?;
-        rows.iter().map(|r| to_u64(r.get(0), "organization id").map(OrganizationId::new)).collect()
+        self.pool.with(|conn| {
+            let st = conn.st.organizations.clone();
+            let rows = conn.client.query(&st, &[]).map_err(fail("listing organizations"))?;
+            rows.iter().map(|r| to_u64(r.get(0), "organization id").map(OrganizationId::new)).collect()
+        })
     }
 
     fn load(&self, stream: &StreamId, after_version: u64) -> Result<Loaded, Error> {
         let key = stream.to_string();
-        let mut conn = self.pool.get()?;
-        let st = conn.st.clone();
-        let snapshot = if after_version == 0 {
-            let row = conn.client.query_opt(&st.snapshot, &[&key]).map_err(fail("loading a snapshot"))?;
-            match row {
-                Some(row) => Some(Snapshot { stream: stream.clone(), version: to_u64(row.get(0), "snapshot version")?, state: row.get(1) }),
-                None => None,
-            }
-        } else {
-            None
-        };
-        let from = snapshot.as_ref().map_or(after_version, |s| s.version);
-        let rows = conn.client.query(&st.events_after, &[&key, &to_i64(from, "version")?, &i64::MAX]).map_err(fail("loading events"))?;
-        let events = rows.iter().map(|r| parse::<RecordedEvent>(r.get(0), "event")).collect::<Result<Vec<_>, _>>()?;
-        Ok(Loaded { snapshot, events })
+        self.pool.with(|conn| {
+            let st = conn.st.clone();
+            let snapshot = if after_version == 0 {
+                let row = conn.client.query_opt(&st.snapshot, &[&key]).map_err(fail("loading a snapshot"))?;
+                match row {
+                    Some(row) => {
+                        Some(Snapshot { stream: stream.clone(), version: to_u64(row.get(0), "snapshot version")?, state: row.get(1) })
+                    }
+                    None => None,
+                }
+            } else {
+                None
+            };
+            let from = snapshot.as_ref().map_or(after_version, |s| s.version);
+            let rows =
+                conn.client.query(&st.events_after, &[&key, &to_i64(from, "version")?, &i64::MAX]).map_err(fail("loading events"))?;
+            let events = rows.iter().map(|r| parse::<RecordedEvent>(r.get(0), "event")).collect::<Result<Vec<_>, _>>()?;
+            Ok(Loaded { snapshot, events })
+        })
     }
 
     fn read_events(&self, stream: &StreamId, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error> {
         let key = stream.to_string();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut conn = self.pool.get()?;
-        let st = conn.st.events_after.clone();
-        let rows = conn.client.query(&st, &[&key, &to_i64(after_version, "version")?, &limit]).map_err(fail("reading events"))?;
-        rows.iter().map(|r| parse::<RecordedEvent>(r.get(0), "event")).collect()
+        self.pool.with(|conn| {
+            let st = conn.st.events_after.clone();
+            let rows = conn.client.query(&st, &[&key, &to_i64(after_version, "version")?, &limit]).map_err(fail("reading events"))?;
+            rows.iter().map(|r| parse::<RecordedEvent>(r.get(0), "event")).collect()
+        })
     }
 
     fn commit(&self, commit: Commit) -> Result<(), Error> {
@@ -224,133 +229,136 @@ impl Store for PostgresStore {
         // commits touching the same streams queue up instead of deadlocking.
         appends.sort_by_cached_key(|a| a.stream.to_string());
 
-        let mut conn = self.pool.get()?;
-        let st = conn.st.clone();
-        let mut tx = conn.client.transaction().map_err(fail("starting a commit"))?;
-        for append in &appends {
-            let stream = append.stream.to_string();
-            let expected = to_i64(append.expected_version, "version")?;
-            let stale = || Error::Conflict { reason: format!("`{stream}` is no longer at version {expected}; reload and retry") };
-            if append.events.is_empty() {
-                let row = tx.query_opt(&st.stream_version, &[&stream]).map_err(fail("checking a stream version"))?;
-                if row.map_or(0, |r| r.get::<_, i64>(0)) != expected {
+        self.pool.with(|conn| {
+            let st = conn.st.clone();
+            let mut tx = conn.client.transaction().map_err(fail("starting a commit"))?;
+            for append in &appends {
+                let stream = append.stream.to_string();
+                let expected = to_i64(append.expected_version, "version")?;
+                let stale = || Error::Conflict { reason: format!("`{stream}` is no longer at version {expected}; reload and retry") };
+                if append.events.is_empty() {
+                    let row = tx.query_opt(&st.stream_version, &[&stream]).map_err(fail("checking a stream version"))?;
+                    if row.map_or(0, |r| r.get::<_, i64>(0)) != expected {
+                        return Err(stale());
+                    }
+                    continue;
+                }
+                let new_version = to_i64(append.expected_version + append.events.len() as u64, "version")?;
+                let moved = if expected == 0 {
+                    tx.execute(&st.create_stream, &[&stream, &organization_of(&append.stream)?, &new_version])
+                } else {
+                    tx.execute(&st.advance_stream, &[&stream, &expected, &new_version])
+                }
+                .map_err(fail("advancing a stream"))?;
+                if moved != 1 {
                     return Err(stale());
                 }
-                continue;
+                let versions = append.events.iter().map(|e| to_i64(e.version, "version")).collect::<Result<Vec<_>, _>>()?;
+                let bodies = append.events.iter().map(|e| json(e, "event")).collect::<Result<Vec<_>, _>>()?;
+                tx.execute(&st.insert_events, &[&stream, &versions, &bodies]).map_err(fail("appending events"))?;
             }
-            let new_version = to_i64(append.expected_version + append.events.len() as u64, "version")?;
-            let moved = if expected == 0 {
-                tx.execute(&st.create_stream, &[&stream, &organization_of(&append.stream)?, &new_version])
-            } else {
-                tx.execute(&st.advance_stream, &[&stream, &expected, &new_version])
+            if let Some(record) = &idempotency {
+                let organization = to_i64(record.organization.number(), "organization")?;
+                let inserted = tx
+                    .execute(&st.insert_idempotency, &[&organization, &record.key, &record.request, &record.outcome])
+                    .map_err(fail("keeping an idempotency record"))?;
+                if inserted != 1 {
+                    return Err(Error::Conflict { reason: "the idempotency key was used concurrently".into() });
+                }
             }
-            .map_err(fail("advancing a stream"))?;
-            if moved != 1 {
-                return Err(stale());
+            if !keys.is_empty() {
+                let products: Vec<&str> = keys.iter().map(|k| k.product.as_str()).collect();
+                let slots = keys.iter().map(|k| to_i64(k.slot, "slot")).collect::<Result<Vec<_>, _>>()?;
+                let secrets: Vec<&str> = keys.iter().map(|k| k.key.reveal()).collect();
+                tx.execute(&st.insert_keys, &[&products, &slots, &secrets]).map_err(fail("putting keys in the vault"))?;
             }
-            let versions = append.events.iter().map(|e| to_i64(e.version, "version")).collect::<Result<Vec<_>, _>>()?;
-            let bodies = append.events.iter().map(|e| json(e, "event")).collect::<Result<Vec<_>, _>>()?;
-            tx.execute(&st.insert_events, &[&stream, &versions, &bodies]).map_err(fail("appending events"))?;
-        }
-        if let Some(record) = &idempotency {
-            let organization = to_i64(record.organization.number(), "organization")?;
-            let inserted = tx
-                .execute(&st.insert_idempotency, &[&organization, &record.key, &record.request, &record.outcome])
-                .map_err(fail("keeping an idempotency record"))?;
-            if inserted != 1 {
-                return Err(Error::Conflict { reason: "the idempotency key was used concurrently".into() });
+            if !mail.is_empty() {
+                let ids: Vec<String> = mail.iter().map(|m| m.id.to_string()).collect();
+                let bodies = mail.iter().map(|m| json(m, "mail")).collect::<Result<Vec<_>, _>>()?;
+                let pending = json(&DeliveryState::Pending, "delivery")?;
+                tx.execute(&st.insert_mail, &[&ids, &bodies, &pending]).map_err(fail("queueing mail"))?;
             }
-        }
-        if !keys.is_empty() {
-            let products: Vec<&str> = keys.iter().map(|k| k.product.as_str()).collect();
-            let slots = keys.iter().map(|k| to_i64(k.slot, "slot")).collect::<Result<Vec<_>, _>>()?;
-            let secrets: Vec<&str> = keys.iter().map(|k| k.key.reveal()).collect();
-            tx.execute(&st.insert_keys, &[&products, &slots, &secrets]).map_err(fail("putting keys in the vault"))?;
-        }
-        if !mail.is_empty() {
-            let ids: Vec<String> = mail.iter().map(|m| m.id.to_string()).collect();
-            let bodies = mail.iter().map(|m| json(m, "mail")).collect::<Result<Vec<_>, _>>()?;
-            let pending = json(&DeliveryState::Pending, "delivery")?;
-            tx.execute(&st.insert_mail, &[&ids, &bodies, &pending]).map_err(fail("queueing mail"))?;
-        }
-        tx.commit().map_err(fail("committing"))
+            tx.commit().map_err(fail("committing"))
+        })
     }
 
     fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), Error> {
-        let mut conn = self.pool.get()?;
-        let st = conn.st.save_snapshot.clone();
-        conn.client
-            .execute(&st, &[&snapshot.stream.to_string(), &to_i64(snapshot.version, "version")?, &snapshot.state])
-            .map_err(fail("saving a snapshot"))?;
-        Ok(())
+        self.pool.with(|conn| {
+            let st = conn.st.save_snapshot.clone();
+            conn.client
+                .execute(&st, &[&snapshot.stream.to_string(), &to_i64(snapshot.version, "version")?, &snapshot.state])
+                .map_err(fail("saving a snapshot"))?;
+            Ok(())
+        })
     }
 
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
         let end = first + u64::from(count);
-        let mut conn = self.pool.get()?;
-        let st = conn.st.vault_keys.clone();
-        let rows = conn
-            .client
-            .query(&st, &[&product.as_str(), &to_i64(first, "slot")?, &to_i64(end, "slot")?])
-            .map_err(fail("reading the key vault"))?;
-        let mut keys = Vec::with_capacity(rows.len());
-        for (expected, row) in (first..end).zip(rows.iter()) {
-            if to_u64(row.get(0), "slot")? != expected {
-                break;
+        self.pool.with(|conn| {
+            let st = conn.st.vault_keys.clone();
+            let rows = conn
+                .client
+                .query(&st, &[&product.as_str(), &to_i64(first, "slot")?, &to_i64(end, "slot")?])
+                .map_err(fail("reading the key vault"))?;
+            let mut keys = Vec::with_capacity(rows.len());
+            for (expected, row) in (first..end).zip(rows.iter()) {
+                if to_u64(row.get(0), "slot")? != expected {
+                    break;
+                }
+                keys.push(LicenseKey::new(row.get::<_, String>(1)).map_err(|_| Error::storage("a stored license key is malformed"))?);
             }
-            keys.push(LicenseKey::new(row.get::<_, String>(1)).map_err(|_| Error::storage("a stored license key is malformed"))?);
-        }
-        if keys.len() as u64 != u64::from(count) {
-            let missing = first + keys.len() as u64;
-            return Err(Error::storage(format!("vault slot {missing} of `{product}` is empty")));
-        }
-        Ok(keys)
+            if keys.len() as u64 != u64::from(count) {
+                let missing = first + keys.len() as u64;
+                return Err(Error::storage(format!("vault slot {missing} of `{product}` is empty")));
+            }
+            Ok(keys)
+        })
     }
 
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
-        let mut conn = self.pool.get()?;
-        let st = conn.st.idempotency.clone();
-        let row = conn
-            .client
-            .query_opt(&st, &[&to_i64(organization.number(), "organization")?, &key])
-            .map_err(fail("reading an idempotency record"))?;
-        Ok(row.map(|r| IdempotencyRecord { organization, key: key.to_string(), request: r.get(0), outcome: r.get(1) }))
+        self.pool.with(|conn| {
+            let st = conn.st.idempotency.clone();
+            let row = conn
+                .client
+                .query_opt(&st, &[&to_i64(organization.number(), "organization")?, &key])
+                .map_err(fail("reading an idempotency record"))?;
+            Ok(row.map(|r| IdempotencyRecord { organization, key: key.to_string(), request: r.get(0), outcome: r.get(1) }))
+        })
     }
 
     fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut conn = self.pool.get()?;
-        let st = conn.st.claim_mail.clone();
-        let mut rows = conn.client.query(&st, &[&micros(now), &micros(lease_until), &limit]).map_err(fail("claiming mail"))?;
-        rows.sort_by_key(|r| r.get::<_, i64>(0));
-        rows.iter()
-            .map(|r| Ok(OutboxEntry { mail: parse(r.get(1), "mail")?, delivery: parse(r.get(2), "delivery state")? }))
-            .collect()
+        self.pool.with(|conn| {
+            let st = conn.st.claim_mail.clone();
+            let mut rows = conn.client.query(&st, &[&micros(now), &micros(lease_until), &limit]).map_err(fail("claiming mail"))?;
+            rows.sort_by_key(|r| r.get::<_, i64>(0));
+            rows.iter().map(|r| Ok(OutboxEntry { mail: parse(r.get(1), "mail")?, delivery: parse(r.get(2), "delivery state")? })).collect()
+        })
     }
 
     fn settle_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
         let key = id.to_string();
-        let mut conn = self.pool.get()?;
-        let st = conn.st.clone();
-        let changed = conn
-            .client
-            .execute(&st.settle_mail, &[&key, &json(delivery, "delivery")?, &delivery.is_due()])
-            .map_err(fail("settling mail"))?;
-        if changed == 1 {
-            return Ok(());
-        }
-        match conn.client.query_opt(&st.mail_exists, &[&key]).map_err(fail("settling mail"))? {
-            Some(_) => Err(Error::Conflict { reason: format!("mail `{id}` was already sent") }),
-            None => Err(Error::NotFound { kind: "mail", id: key }),
-        }
+        self.pool.with(|conn| {
+            let st = conn.st.clone();
+            let changed = conn
+                .client
+                .execute(&st.settle_mail, &[&key, &json(delivery, "delivery")?, &delivery.is_due()])
+                .map_err(fail("settling mail"))?;
+            if changed == 1 {
+                return Ok(());
+            }
+            match conn.client.query_opt(&st.mail_exists, &[&key]).map_err(fail("settling mail"))? {
+                Some(_) => Err(Error::Conflict { reason: format!("mail `{id}` was already sent") }),
+                None => Err(Error::NotFound { kind: "mail", id: key }),
+            }
+        })
     }
 
     fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
-        let mut conn = self.pool.get()?;
-        let st = conn.st.outbox.clone();
-        let rows = conn.client.query(&st, &[]).map_err(fail("reading the outbox"))?;
-        rows.iter()
-            .map(|r| Ok(OutboxEntry { mail: parse(r.get(0), "mail")?, delivery: parse(r.get(1), "delivery state")? }))
-            .collect()
+        self.pool.with(|conn| {
+            let st = conn.st.outbox.clone();
+            let rows = conn.client.query(&st, &[]).map_err(fail("reading the outbox"))?;
+            rows.iter().map(|r| Ok(OutboxEntry { mail: parse(r.get(0), "mail")?, delivery: parse(r.get(1), "delivery state")? })).collect()
+        })
     }
 }

@@ -18,10 +18,8 @@ fn failed(what: &'static str) -> impl Fn(postgres::Error) -> Error {
 
 /// The highest migration applied, 0 for an empty database.
 pub(crate) fn current_version(client: &mut Client) -> Result<u32, Error> {
-    let exists: bool = client
-        .query_one("SELECT to_regclass('pb_migrations') IS NOT NULL", &[])
-        .map_err(failed("reading the schema version"))?
-        .get(0);
+    let exists: bool =
+        client.query_one("SELECT to_regclass('pb_migrations') IS NOT NULL", &[]).map_err(failed("reading the schema version"))?.get(0);
     if !exists {
         return Ok(0);
     }
@@ -60,10 +58,8 @@ pub(crate) fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), E
         return tx.commit().map_err(failed("committing"));
     }
     if !exists {
-        tx.batch_execute(
-            "CREATE TABLE pb_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-        )
-        .map_err(failed("creating the migrations table"))?;
+        tx.batch_execute("CREATE TABLE pb_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            .map_err(failed("creating the migrations table"))?;
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         tx.batch_execute(sql).map_err(failed("applying a migration"))?;

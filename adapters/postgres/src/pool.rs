@@ -42,7 +42,9 @@ impl Statements {
             create_stream: p("INSERT INTO pb_streams (stream, organization, version) VALUES ($1, $2, $3) ON CONFLICT (stream) DO NOTHING")?,
             advance_stream: p("UPDATE pb_streams SET version = $3 WHERE stream = $1 AND version = $2")?,
             stream_version: p("SELECT version FROM pb_streams WHERE stream = $1 FOR SHARE")?,
-            insert_events: p("INSERT INTO pb_events (stream, version, body) SELECT $1, v, b FROM unnest($2::bigint[], $3::text[]) AS t(v, b)")?,
+            insert_events: p(
+                "INSERT INTO pb_events (stream, version, body) SELECT $1, v, b FROM unnest($2::bigint[], $3::text[]) AS t(v, b)",
+            )?,
             events_after: p("SELECT body FROM pb_events WHERE stream = $1 AND version > $2 ORDER BY version LIMIT $3")?,
             snapshot: p("SELECT version, state FROM pb_snapshots WHERE stream = $1")?,
             save_snapshot: p("INSERT INTO pb_snapshots (stream, version, state) VALUES ($1, $2, $3) \
@@ -94,6 +96,8 @@ pub(crate) struct Pool {
 pub(crate) struct Lease<'p> {
     pool: &'p Pool,
     conn: Option<Conn>,
+    /// A call failed with a storage error: check the connection before reuse.
+    suspect: bool,
 }
 
 impl std::ops::Deref for Lease<'_> {
@@ -113,9 +117,12 @@ impl std::ops::DerefMut for Lease<'_> {
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else { return };
+        let Some(mut conn) = self.conn.take() else { return };
+        // A dropped server connection may not show as closed until used:
+        // after a failure, ask the server before giving it to the next caller.
+        let broken = conn.client.is_closed() || (self.suspect && conn.client.is_valid(Duration::from_secs(1)).is_err());
         if let Ok(mut slots) = self.pool.slots.lock() {
-            if conn.client.is_closed() {
+            if broken {
                 slots.open = slots.open.saturating_sub(1);
             } else {
                 slots.idle.push(conn);
@@ -190,6 +197,17 @@ impl Pool {
         Ok(Conn { client, st })
     }
 
+    /// Runs `f` on a free connection; a connection on which `f` failed with
+    /// a `storage` error is checked before reuse and dropped when broken.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Error>) -> Result<T, Error> {
+        let mut lease = self.get()?;
+        let result = f(&mut lease);
+        if matches!(result, Err(Error::Storage { .. })) {
+            lease.suspect = true;
+        }
+        result
+    }
+
     /// A free connection: an idle one, a new one while under `size`, or
     /// the next one given back within `wait`.
     pub(crate) fn get(&self) -> Result<Lease<'_>, Error> {
@@ -201,14 +219,14 @@ impl Pool {
                     slots.open = slots.open.saturating_sub(1);
                     continue;
                 }
-                return Ok(Lease { pool: self, conn: Some(conn) });
+                return Ok(Lease { pool: self, conn: Some(conn), suspect: false });
             }
             if slots.open < self.size {
                 slots.open += 1;
                 drop(slots);
                 let opened = open_client(&self.config, self.schema.as_deref(), self.connect_timeout).and_then(|c| self.wrap(c));
                 return match opened {
-                    Ok(conn) => Ok(Lease { pool: self, conn: Some(conn) }),
+                    Ok(conn) => Ok(Lease { pool: self, conn: Some(conn), suspect: false }),
                     Err(err) => {
                         let mut slots = self.lock()?;
                         slots.open = slots.open.saturating_sub(1);

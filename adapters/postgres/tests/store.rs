@@ -46,10 +46,7 @@ fn a_newer_schema_is_refused_and_left_untouched() {
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     client.batch_execute(&format!("INSERT INTO {schema}.pb_migrations (version) VALUES (999)")).unwrap();
     let tables = |client: &mut postgres::Client| -> i64 {
-        client
-            .query_one("SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", &[&schema])
-            .unwrap()
-            .get(0)
+        client.query_one("SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", &[&schema]).unwrap().get(0)
     };
     let before = tables(&mut client);
 

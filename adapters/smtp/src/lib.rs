@@ -140,9 +140,8 @@ impl SmtpMailer {
         if host.trim().is_empty() {
             return Err(Error::InvalidInput { field: "host".into(), reason: "give the SMTP server's host name or address".into() });
         }
-        let from: Mailbox = from
-            .parse()
-            .map_err(|_| Error::InvalidInput { field: "from".into(), reason: format!("`{from}` is not a mail address") })?;
+        let from: Mailbox =
+            from.parse().map_err(|_| Error::InvalidInput { field: "from".into(), reason: format!("`{from}` is not a mail address") })?;
         let id_domain = from.email.domain().to_string();
         let server = format!("{host}:{port}");
         let mut builder = match tls {
