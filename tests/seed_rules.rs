@@ -847,6 +847,26 @@ fn b4_a_repeated_idempotency_key_returns_the_first_result() {
 }
 
 #[test]
+fn b4_a_repeat_is_still_checked_against_the_acting_users_permission() {
+    // B4 with B1/B3: a repeat returns the first result only to someone who
+    // may make the command; otherwise it would hand out the license keys.
+    let f = Fixture::new();
+    let package = f.action_pack();
+    let windows = f.benefit(package, "windows-server").id;
+    let first = f.admin().with_idempotency_key("reveal-1").get_keys(windows, "en", "x64").unwrap();
+    assert_eq!(first.keys.len(), 1);
+    for intruder in [f.dev, f.agent, f.mpn_admin, f.user_admin] {
+        let err = f.as_user(intruder).with_idempotency_key("reveal-1").get_keys(windows, "en", "x64").unwrap_err();
+        assert_eq!(err.code(), "permission_denied", "{intruder}");
+    }
+    let ghost = f.as_user(UserId::new(f.org, 99)).with_idempotency_key("reveal-1").get_keys(windows, "en", "x64").unwrap_err();
+    assert_eq!(ghost.code(), "not_found");
+    // The rightful repeat still returns the first result.
+    let again = f.admin().with_idempotency_key("reveal-1").get_keys(windows, "en", "x64").unwrap();
+    assert_eq!(again, first);
+}
+
+#[test]
 fn b5_two_writers_never_both_take_the_last_seat() {
     for _ in 0..20 {
         let f = Fixture::new();

@@ -234,8 +234,12 @@ impl BenefitCenter {
         let loaded = self.inner.store.load(&stream, after)?;
         let mut state = match (cached.take(), loaded.snapshot) {
             (Some(state), _) => state,
-            (None, Some(snapshot)) => serde_json::from_str::<OrganizationState>(&snapshot.state)
-                .map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?,
+            (None, Some(snapshot)) => {
+                let mut state = serde_json::from_str::<OrganizationState>(&snapshot.state)
+                    .map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?;
+                state.reindex();
+                state
+            }
             (None, None) => {
                 let Some(first) = loaded.events.first() else {
                     return Err(Error::not_found("organization", organization));
@@ -351,10 +355,48 @@ impl BenefitCenter {
         let stream = StreamId::Organization(organization);
         let base_version = state.version;
 
+        // What fell due is applied to the cached state in place rather than to
+        // a copy of it; if the commands then fail, the cache, now ahead of the
+        // store, is dropped and reloaded on next use.
+        let (due_events, due_mails) = {
+            let mut tx = Tx::new(state, &self.inner.catalog, now, Actor::Clock);
+            collect_due(&mut tx);
+            (tx.events, tx.mails)
+        };
+        if due_events.is_empty() {
+            return self.decide_and_commit(&mut cached, now, actor, idempotency, pools, base_version, (Vec::new(), Vec::new()), decide_all);
+        }
+        let due = record(&stream, base_version, due_events);
+        let result = match cached.as_mut() {
+            Some(ahead) => due.iter().try_for_each(|event| ahead.apply(event)),
+            None => Err(Error::storage("cache lost during catch-up")),
+        }
+        .and_then(|()| self.decide_and_commit(&mut cached, now, actor, idempotency, pools, base_version, (due, due_mails), decide_all));
+        if result.is_err() {
+            *cached = None;
+        }
+        result
+    }
+
+    /// Decides the commands on the cached state (already caught up with the
+    /// `due` events) and commits them with `due` in one commit.
+    #[allow(clippy::too_many_arguments)]
+    fn decide_and_commit(
+        &self,
+        cached: &mut Option<OrganizationState>,
+        now: Timestamp,
+        actor: Actor,
+        idempotency: Option<(String, String)>,
+        pools: BTreeMap<Code, KeyPoolState>,
+        base_version: u64,
+        (due, due_mails): (Vec<RecordedEvent>, Vec<Mail>),
+        decide_all: impl FnOnce(&mut Decider<'_>, &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error>,
+    ) -> Result<(usize, Vec<Outcome>), Error> {
+        let state = cached.as_ref().ok_or_else(|| Error::storage("cache lost during commit"))?;
+        let organization = state.id;
+        let stream = StreamId::Organization(organization);
         let decided = {
-            let mut decider =
-                Decider { center: self, state: Cow::Borrowed(state), now, actor, events: Vec::new(), mails: Vec::new(), draws: Vec::new() };
-            decider.catch_up()?;
+            let mut decider = Decider { center: self, state: Cow::Borrowed(state), now, actor, events: due, mails: due_mails, draws: Vec::new() };
             let outcomes = decide_all(&mut decider, &pools)?;
             let Decider { state, events, mails, draws, .. } = decider;
             Decided {
@@ -403,7 +445,7 @@ impl BenefitCenter {
             }),
             _ => None,
         };
-        self.inner.store.commit(Commit { appends: appends.clone(), mail: decided.mails, keys: Vec::new(), idempotency })?;
+        self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), idempotency })?;
 
         // Committed: bring the cache forward without reloading.
         let mut next = match decided.state {
@@ -516,17 +558,6 @@ impl Decider<'_> {
         self.events.extend(recorded);
         self.mails.extend(mails);
         Ok(())
-    }
-
-    /// Applies what fell due before the commands run.
-    fn catch_up(&mut self) -> Result<(), Error> {
-        let mut tx = Tx::new(&self.state, &self.center.inner.catalog, self.now, Actor::Clock);
-        collect_due(&mut tx);
-        let (events, mails) = (tx.events, tx.mails);
-        if events.is_empty() {
-            return Ok(());
-        }
-        self.absorb(events, mails, true)
     }
 
     /// Decides one command; `more_follow` keeps the state moving for the next.

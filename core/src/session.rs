@@ -92,6 +92,17 @@ impl Session {
             (Some(_), _) => return Err(Error::invalid("idempotency_key", "applies to a single command, not a batch")),
         };
         let needs_pools = commands.iter().any(|c| matches!(c, Command::PurchasePackage { .. }));
+        if idempotency.is_some() {
+            // Fix (found by tests/seed_rules.rs, b4/b1): a repeat returns the
+            // stored outcome without deciding the command again, so it skipped
+            // the permission check. Anyone of the organization (or a made-up
+            // user id) who knew the key could replay a `get_keys` and read the
+            // license keys. Check the acting user and the permission first.
+            self.center.read(self.organization, self.user, |state| {
+                let user = state.users.get(&self.user).ok_or_else(|| Error::not_found("user", self.user))?;
+                commands.iter().try_for_each(|command| permission::require(&user.roles, command.permission()))
+            })?;
+        }
         let mut attempt = 0;
         loop {
             if let Some((key, request)) = &idempotency

@@ -1,6 +1,6 @@
 //! State: the fold of an organization's events (B2), and of a key pool's.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -228,6 +228,10 @@ pub struct OrganizationState {
     pub next: Counters,
     /// Version of the last event folded in.
     pub version: u64,
+    /// The emails of `users`, so a duplicate is refused without a scan (not
+    /// persisted: rebuilt by [`OrganizationState::reindex`]).
+    #[serde(skip)]
+    pub(crate) user_emails: HashSet<Email>,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> Error {
@@ -266,7 +270,23 @@ impl OrganizationState {
             cancellations: BTreeMap::new(),
             next: Counters { users: 1, ..Counters::default() },
             version: first.version,
+            user_emails: HashSet::from([admin_email.clone()]),
         })
+    }
+
+    /// True when a user of the organization has `email`.
+    pub(crate) fn has_user_email(&self, email: &Email) -> bool {
+        if self.user_emails.len() == self.users.len() {
+            self.user_emails.contains(email)
+        } else {
+            // The index is out of step (a state built without it): scan.
+            self.users.values().any(|u| &u.email == email)
+        }
+    }
+
+    /// Rebuilds what is not persisted (after loading a snapshot).
+    pub(crate) fn reindex(&mut self) {
+        self.user_emails = self.users.values().map(|u| u.email.clone()).collect();
     }
 
     /// Replays a whole stream.
@@ -288,6 +308,7 @@ impl OrganizationState {
         match &recorded.event {
             Event::OrganizationCreated { .. } => return Err(corrupt("organization created twice")),
             Event::UserAdded { user, name, email, roles, language } => {
+                self.user_emails.insert(email.clone());
                 self.users.insert(
                     *user,
                     User { id: *user, name: name.clone(), email: email.clone(), roles: roles.clone(), language: language.clone() },

@@ -137,6 +137,13 @@ impl MemoryStore {
     }
 }
 
+/// The events of a stream after `version`, found by binary search (a
+/// stream's versions ascend), so loading never scans the whole history.
+fn after(events: &[RecordedEvent], version: u64) -> &[RecordedEvent] {
+    let start = events.partition_point(|e| e.version <= version);
+    events.get(start..).unwrap_or_default()
+}
+
 fn version_of(events: Option<&Vec<RecordedEvent>>) -> u64 {
     events.and_then(|e| e.last()).map_or(0, |e| e.version)
 }
@@ -157,7 +164,7 @@ impl Store for MemoryStore {
         let memory = self.lock()?;
         let snapshot = if after_version == 0 { memory.snapshots.get(stream).cloned() } else { None };
         let from = snapshot.as_ref().map_or(after_version, |s| s.version);
-        let events = memory.streams.get(stream).map(|all| all.iter().filter(|e| e.version > from).cloned().collect()).unwrap_or_default();
+        let events = memory.streams.get(stream).map(|all| after(all, from).to_vec()).unwrap_or_default();
         Ok(Loaded { snapshot, events })
     }
 
@@ -166,7 +173,7 @@ impl Store for MemoryStore {
         Ok(memory
             .streams
             .get(stream)
-            .map(|all| all.iter().filter(|e| e.version > after_version).take(limit).cloned().collect())
+            .map(|all| after(all, after_version).iter().take(limit).cloned().collect())
             .unwrap_or_default())
     }
 

@@ -23,7 +23,7 @@ pub(super) fn add_user(tx: &mut Tx<'_>, name: &str, email: &str, roles: &[Role],
     if roles.contains(&Role::GlobalAdmin) && !tx.acting_user()?.roles.contains(&Role::GlobalAdmin) {
         return Err(Error::PermissionDenied { permission: crate::Permission::ManageRoles, allowed: "Global admin".into() });
     }
-    if tx.state.users.values().any(|u| u.email == email) {
+    if tx.state.has_user_email(&email) {
         return Err(Error::conflict(format!("a user with email `{email}` already exists")));
     }
     let user = tx.next_user();
