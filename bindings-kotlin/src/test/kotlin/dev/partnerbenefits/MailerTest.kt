@@ -1,0 +1,74 @@
+package dev.partnerbenefits
+
+import java.util.concurrent.atomic.AtomicBoolean
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+
+/** A Kotlin Mailer (foreign trait) delivers the outbox; a throwing one leaves mail queued. */
+class MailerTest {
+    private fun queueOneMail(w: World): String {
+        val pkg = w.admin.purchasePackage("action-pack")
+        val dev = w.user("Devon Dev")
+        w.admin.assignUser(w.benefit(pkg, "visual-studio").id, dev)
+        return dev
+    }
+
+    @Test
+    fun hostMailerReceivesEachMailOnce() {
+        val mailer = RecordingMailer()
+        World(mailer = mailer).use { w ->
+            queueOneMail(w)
+            assertEquals(Delivery.Pending, w.center.outbox().single().delivery)
+            assertEquals(DispatchReport(1, 0), w.center.dispatchMail())
+            val mail = mailer.sent.single()
+            assertEquals(listOf("devon.dev@contoso.com"), mail.to)
+            assertEquals("subscription_assigned", mail.topic)
+            assertEquals(w.org.id, mail.organizationId)
+            assertEquals("en", mail.language)
+            assertEquals(T0, mail.createdAt)
+            assertTrue(mail.subject.isNotBlank() && mail.body.isNotBlank())
+            assertEquals(Delivery.Sent(T0, 1), w.center.outbox().single().delivery)
+            // Sent mail is never sent again.
+            assertEquals(DispatchReport(0, 0), w.center.dispatchMail())
+            assertEquals(1, mailer.sent.size)
+        }
+    }
+
+    @Test
+    fun aThrowingMailerLeavesTheMailQueuedForTheNextDispatch() {
+        val down = AtomicBoolean(true)
+        val sent = RecordingMailer()
+        val flaky = object : Mailer {
+            override fun send(mail: Mail) {
+                if (down.get()) throw IllegalStateException("smtp down")
+                sent.send(mail)
+            }
+        }
+        World(mailer = flaky).use { w ->
+            queueOneMail(w)
+            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            val failed = w.center.outbox().single().delivery as Delivery.Failed
+            assertEquals(2L, failed.attempts)
+            assertTrue(failed.lastError.contains("smtp down"), failed.lastError)
+            assertTrue(sent.sent.isEmpty())
+
+            down.set(false)
+            w.clock.advance(60)
+            assertEquals(DispatchReport(1, 0), w.center.dispatchMail())
+            assertEquals(Delivery.Sent(T0.plusSeconds(60), 3), w.center.outbox().single().delivery)
+            assertEquals(1, sent.sent.size)
+        }
+    }
+
+    @Test
+    fun withoutAMailerMailStaysQueued() {
+        World().use { w ->
+            queueOneMail(w)
+            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            val failed = w.center.outbox().single().delivery as Delivery.Failed
+            assertTrue(failed.lastError.contains("no mailer"), failed.lastError)
+        }
+    }
+}
