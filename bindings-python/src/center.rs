@@ -10,11 +10,13 @@ use partner_benefits::{
     BenefitCenter, BenefitId, Catalog, Clock, Error, LicenseKey, Mail, Mailer, ManualClock, MemoryStore, OfferId, OrganizationId,
     PackageId, PartnerLevel, Phase, RequestId, Role, Session, Store, UserId,
 };
+use partner_benefits_sqlite::{SqliteStore, SystemClock};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 use rust_decimal::Decimal;
 
-use crate::convert::{aware_utc, id, parse_category, parse_enum, run};
+use crate::convert::{aware_utc, id, parse_category, parse_enum, repr_fields, run};
 use crate::errors::to_py;
 use crate::values::{
     PyAuditEntry, PyBenefit, PyCancellation, PyDispatchReport, PyKeyPool, PyKeys, PyMail, PyMarketingContact, PyMoney, PyOffer,
@@ -57,15 +59,6 @@ impl PyManualClock {
 
     fn __repr__(&self) -> String {
         format!("ManualClock({})", self.clock.now().to_rfc3339())
-    }
-}
-
-/// The wall clock, in UTC.
-struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        DateTime::<Utc>::from(std::time::SystemTime::now())
     }
 }
 
@@ -184,8 +177,8 @@ impl PyBenefitCenter {
         stock_demo_keys: Option<bool>,
     ) -> PyResult<Self> {
         let demo = stock_demo_keys.unwrap_or(clock.is_some());
-        let description = format!("BenefitCenter.open({:?})", path.display().to_string());
-        let store = run(py, || partner_benefits_sqlite_open(&path))?;
+        let description = format!("BenefitCenter.open({})", PyString::new(py, &path.to_string_lossy()).repr()?);
+        let store: Arc<dyn Store> = Arc::new(run(py, || SqliteStore::open(&path))?);
         Self::build(py, store, clock, mailer, demo, description)
     }
 
@@ -256,11 +249,6 @@ impl PyBenefitCenter {
     fn __repr__(&self) -> String {
         self.description.clone()
     }
-}
-
-fn partner_benefits_sqlite_open(path: &std::path::Path) -> Result<Arc<dyn Store>, Error> {
-    let _ = path;
-    Err(Error::storage("the SQLite store is not available yet"))
 }
 
 // ------------------------------------------------------------------ program
@@ -361,14 +349,7 @@ impl PySession {
 
     /// Adds an employee; returns the new user's id.
     #[pyo3(signature = (name, email, roles = Vec::new(), language = None))]
-    fn add_user(
-        &self,
-        py: Python<'_>,
-        name: &str,
-        email: &str,
-        roles: Vec<Bound<'_, PyAny>>,
-        language: Option<&str>,
-    ) -> PyResult<String> {
+    fn add_user(&self, py: Python<'_>, name: &str, email: &str, roles: Vec<Bound<'_, PyAny>>, language: Option<&str>) -> PyResult<String> {
         let roles = roles_of(&roles)?;
         run(py, || self.session.add_user_with_language(name, email, &roles, language)).map(|user| user.to_string())
     }
@@ -566,7 +547,7 @@ impl PySession {
         run(py, || self.session.audit_log()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
-    fn __repr__(&self) -> String {
-        format!("Session(organization_id={:?}, user_id={:?})", self.organization_id(), self.user_id())
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_fields(slf.as_any(), "Session", &["organization_id", "user_id"])
     }
 }

@@ -94,9 +94,10 @@ pub fn category_name(category: Category) -> &'static str {
 /// A category argument.
 pub fn parse_category(value: &Bound<'_, PyAny>) -> PyResult<Category> {
     let text = enum_text(value)?;
-    Category::ALL.into_iter().find(|c| category_name(*c) == text).ok_or_else(|| {
-        invalid(value.py(), "category", "one of software, cloud, visual_studio, technical, go_to_market")
-    })
+    Category::ALL
+        .into_iter()
+        .find(|c| category_name(*c) == text)
+        .ok_or_else(|| invalid(value.py(), "category", "one of software, cloud, visual_studio, technical, go_to_market"))
 }
 
 /// Stable snake_case name of a status.

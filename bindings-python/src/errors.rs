@@ -14,12 +14,7 @@ create_exception!(
     PyException,
     "Base of every error of the library; `code` is the core's stable machine code."
 );
-create_exception!(
-    partner_benefits,
-    PermissionDenied,
-    BenefitsError,
-    "The acting user's roles do not grant what the call needs."
-);
+create_exception!(partner_benefits, PermissionDenied, BenefitsError, "The acting user's roles do not grant what the call needs.");
 create_exception!(partner_benefits, NotFound, BenefitsError, "No such thing in the acting user's organization.");
 create_exception!(partner_benefits, InvalidCatalog, BenefitsError, "A catalog document is malformed.");
 create_exception!(
@@ -36,24 +31,14 @@ create_exception!(
     "A cancellation was refused (and recorded); `reason` says which condition failed."
 );
 create_exception!(partner_benefits, InsufficientBalance, BenefitsError, "An hours or incidents balance is too low.");
-create_exception!(
-    partner_benefits,
-    InvalidTransition,
-    BenefitsError,
-    "The lifecycle does not allow this step from its current state."
-);
+create_exception!(partner_benefits, InvalidTransition, BenefitsError, "The lifecycle does not allow this step from its current state.");
 create_exception!(
     partner_benefits,
     PreconditionFailed,
     BenefitsError,
     "Something must happen first (e.g. a marketing contact must be set)."
 );
-create_exception!(
-    partner_benefits,
-    StorageError,
-    BenefitsError,
-    "The store failed or holds data this version cannot read."
-);
+create_exception!(partner_benefits, StorageError, BenefitsError, "The store failed or holds data this version cannot read.");
 create_exception!(partner_benefits, MailError, BenefitsError, "A mail could not be handed to the mailer; it stays queued.");
 
 /// `InvalidInput(BenefitsError, ValueError)` has two bases, which

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use partner_benefits::lifecycle::delivery::DeliveryState;
 use partner_benefits::values::Currency;
 use partner_benefits::{
-    AuditEntry, BenefitView, CancellationView, DispatchReport, KeyPoolView, Mail, MarketingContactView, Money, OfferView,
-    OrganizationView, OutboxEntry, PackageView, RequestView, RevealedKeys, UserView,
+    AuditEntry, BenefitView, CancellationView, DispatchReport, KeyPoolView, Mail, MarketingContactView, Money, OfferView, OrganizationView,
+    OutboxEntry, PackageView, RequestView, RevealedKeys, UserView,
 };
 use pyo3::prelude::*;
 use rust_decimal::Decimal;
@@ -128,18 +128,7 @@ pub struct PyPackage {
 repr!(
     PyPackage,
     "Package",
-    [
-        "id",
-        "template",
-        "name",
-        "status",
-        "price",
-        "purchased_at",
-        "expires_at",
-        "refundable_until",
-        "software_activated",
-        "benefit_ids"
-    ]
+    ["id", "template", "name", "status", "price", "purchased_at", "expires_at", "refundable_until", "software_activated", "benefit_ids"]
 );
 
 impl From<PackageView> for PyPackage {
@@ -363,14 +352,7 @@ repr!(PyAuditEntry, "AuditEntry", ["stream", "version", "at", "actor", "kind", "
 
 impl From<AuditEntry> for PyAuditEntry {
     fn from(entry: AuditEntry) -> Self {
-        Self {
-            stream: entry.stream,
-            version: entry.version,
-            at: entry.at,
-            actor: entry.actor,
-            kind: entry.kind,
-            details: entry.details,
-        }
+        Self { stream: entry.stream, version: entry.version, at: entry.at, actor: entry.actor, kind: entry.kind, details: entry.details }
     }
 }
 
@@ -387,15 +369,16 @@ pub struct PyKeys {
 
 #[pymethods]
 impl PyKeys {
-    fn __repr__(&self) -> String {
-        format!(
-            "Keys(benefit_id={:?}, product={:?}, keys=<{} hidden>, download_links={:?}, special_instructions={:?})",
-            self.benefit_id,
-            self.product,
-            self.keys.len(),
-            self.download_links,
-            self.special_instructions
-        )
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let field = |name: &str| -> PyResult<String> { Ok(slf.getattr(name)?.repr()?.to_string()) };
+        Ok(format!(
+            "Keys(benefit_id={}, product={}, keys=<{} hidden>, download_links={}, special_instructions={})",
+            field("benefit_id")?,
+            field("product")?,
+            slf.get().keys.len(),
+            field("download_links")?,
+            field("special_instructions")?
+        ))
     }
 }
 

@@ -7,6 +7,7 @@ commands, errors (with the same stable ``code``) and data as the Rust crate.
 from __future__ import annotations
 
 from ._enums import Category, Delivery, PartnerLevel, Phase, Role, Status
+from ._protocols import Mailer
 from ._native import (
     AuditEntry,
     Benefit,
@@ -61,6 +62,7 @@ __all__ = [
     "Keys",
     "Mail",
     "MailError",
+    "Mailer",
     "ManualClock",
     "MarketingContact",
     "Money",

@@ -3,9 +3,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from os import PathLike
-from typing import ClassVar, Protocol, final
+from typing import ClassVar, final
 
 from ._enums import Category, Delivery, PartnerLevel, Phase, Role, Status
+from ._protocols import Mailer
 
 __all__ = [
     "AuditEntry",
@@ -352,11 +353,6 @@ class KeyPool:
     def __hash__(self) -> int: ...
 
 # ---------------------------------------------------------------- façade
-
-class Mailer(Protocol):
-    """Anything with `send(mail)`; an exception leaves the mail queued."""
-
-    def send(self, mail: Mail, /) -> object: ...
 
 @final
 class ManualClock:

@@ -1,0 +1,16 @@
+"""Protocols a host implements."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ._native import Mail
+
+__all__ = ["Mailer"]
+
+
+class Mailer(Protocol):
+    """Anything with ``send(mail)``. An exception from it leaves the mail queued for retry."""
+
+    def send(self, mail: Mail, /) -> object: ...

@@ -1,0 +1,84 @@
+"""A BenefitCenter shared by Python threads; the GIL is released while the core works."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import partner_benefits as pb
+from support import World
+
+
+def test_concurrent_purchases_all_land(world: World) -> None:
+    def buy(_: int) -> str:
+        return world.admin.with_retries(10).purchase_package("action-pack").id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(buy, range(40)))
+    assert len(set(ids)) == 40
+    assert len(world.admin.packages()) == 40
+    pool_state = world.center.program().key_pool("office-professional-plus")
+    assert pool_state.allocated == 40 * 5
+
+
+def test_concurrent_writers_never_share_the_last_seat(world: World) -> None:
+    package = world.action_pack()
+    vs = world.benefit(package.id, "visual-studio")
+    users = [world.admin.add_user(f"User {n}", f"user{n}@contoso.com") for n in range(12)]
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def assign(user: str) -> None:
+        try:
+            world.admin.with_retries(10).assign_user(vs.id, user)
+            result = "ok"
+        except pb.CapacityExhausted:
+            result = "full"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=assign, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == vs.seats and outcomes.count("full") == len(users) - vs.seats
+    assert len(world.benefit(package.id, "visual-studio").assigned_users) == vs.seats
+
+
+def test_other_threads_run_while_the_core_works(world: World) -> None:
+    """A Python thread keeps counting while the main thread is inside the core."""
+    stop = threading.Event()
+    ticks = 0
+
+    def spin() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            time.sleep(0)
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        for _ in range(30):
+            world.admin.purchase_package("action-pack")
+            world.admin.all_benefits()
+    finally:
+        stop.set()
+        spinner.join()
+    assert ticks > 0
+
+
+def test_many_centers_in_many_threads(clock: pb.ManualClock) -> None:
+    def run(n: int) -> int:
+        center = pb.BenefitCenter.in_memory(clock=clock)
+        org = center.create_organization(
+            name=f"Org {n}", account_email=f"p{n}@example.com", admin_name="A", admin_email=f"a{n}@example.com"
+        )
+        session = center.session(org.id, org.admin_id)
+        session.purchase_package("action-pack")
+        return len(session.all_benefits())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert set(pool.map(run, range(8))) == {7}
