@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use partner_benefits::store::{Commit, Loaded, Snapshot};
 use partner_benefits::{
     BenefitCenter, BenefitId, Catalog, CenterOptions, Error, LicenseKey, MailId, ManualClock, MemoryStore, OfferId, OrganizationId,
-    OutboxEntry, PackageId, PartnerLevel, Phase, RecordedEvent, RecordingMailer, RequestId, Role, StreamId, Store, Timestamp, UserId,
+    OutboxEntry, PackageId, PartnerLevel, Phase, RecordedEvent, RecordingMailer, RequestId, Role, Store, StreamId, Timestamp, UserId,
 };
 use partner_benefits_scenarios::*;
 use rust_decimal::Decimal;
@@ -117,17 +117,15 @@ impl World {
     }
 }
 
-type Step = (&'static str, Box<dyn Fn(&World) -> Result<(), Error>>);
+type Action = Box<dyn Fn(&World) -> Result<(), Error>>;
+type Step = (&'static str, Action);
 
 /// The seed end to end, one step per command, query or clock move.
 fn walkthrough() -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    let mut step = |name: &'static str, f: Box<dyn Fn(&World) -> Result<(), Error>>| steps.push((name, f));
+    let mut step = |name: &'static str, f: Action| steps.push((name, f));
     for product in PRODUCTS {
-        step(
-            "stock keys",
-            Box::new(move |w| w.center.program().stock_keys(product, sentinel_keys(product, 30)).map(drop)),
-        );
+        step("stock keys", Box::new(move |w| w.center.program().stock_keys(product, sentinel_keys(product, 30)).map(drop)));
     }
     step(
         "create organization",
@@ -196,10 +194,13 @@ fn walkthrough() -> Vec<Step> {
         }),
     );
     step("dispatch", Box::new(|w| w.center.dispatch_mail().map(drop)));
-    step("clock +3 days", Box::new(|w| {
-        w.clock.advance(days(3));
-        Ok(())
-    }));
+    step(
+        "clock +3 days",
+        Box::new(|w| {
+            w.clock.advance(days(3));
+            Ok(())
+        }),
+    );
     step("process due", Box::new(|w| w.center.process_due().map(drop)));
     step(
         "request",
@@ -221,15 +222,21 @@ fn walkthrough() -> Vec<Step> {
     step("activate offer", Box::new(|w| w.admin().activate_offer(w.offer(w.package())?).map(drop)));
     step("cancel refused", Box::new(|w| expect_refusal(w.admin().cancel_package(w.package()))));
     step("cancel granted", Box::new(|w| w.admin().cancel_package(w.ids.borrow().second.unwrap()).map(drop)));
-    step("clock +6 days", Box::new(|w| {
-        w.clock.advance(days(6));
-        Ok(())
-    }));
+    step(
+        "clock +6 days",
+        Box::new(|w| {
+            w.clock.advance(days(6));
+            Ok(())
+        }),
+    );
     step("dispatch again", Box::new(|w| w.center.dispatch_mail().map(drop)));
-    step("clock +330 days", Box::new(|w| {
-        w.clock.advance(days(330));
-        Ok(())
-    }));
+    step(
+        "clock +330 days",
+        Box::new(|w| {
+            w.clock.advance(days(330));
+            Ok(())
+        }),
+    );
     step("process due again", Box::new(|w| w.center.process_due().map(drop)));
     step("renew", Box::new(|w| w.admin().renew_package(w.package()).map(drop)));
     step("audit", Box::new(|w| w.admin().audit_log().map(drop)));
@@ -248,7 +255,8 @@ fn expect_refusal(result: Result<partner_benefits::Money, Error>) -> Result<(), 
 /// Everything stored, read by a center that never saw a fault.
 fn stored(inner: &Arc<MemoryStore>, clock: &Arc<ManualClock>, ids: &Ids, with_deliveries: bool) -> String {
     let options = CenterOptions { snapshot_every: 0, ..CenterOptions::default() };
-    let fresh = BenefitCenter::with_options(inner.clone(), Arc::new(RecordingMailer::new()), clock.clone(), Catalog::builtin().unwrap(), options);
+    let fresh =
+        BenefitCenter::with_options(inner.clone(), Arc::new(RecordingMailer::new()), clock.clone(), Catalog::builtin().unwrap(), options);
     let mut out = String::new();
     let orgs = inner.organizations().unwrap();
     out.push_str(&format!("{orgs:?}\n"));
@@ -262,10 +270,10 @@ fn stored(inner: &Arc<MemoryStore>, clock: &Arc<ManualClock>, ids: &Ids, with_de
     for product in PRODUCTS {
         out.push_str(&format!("{:?}\n", fresh.program().key_pool(product).unwrap()));
     }
-    if let (Some(org), Some(admin)) = (ids.org, ids.admin) {
-        if orgs.contains(&org) {
-            out.push_str(&picture(&fresh.session(org, admin)));
-        }
+    if let (Some(org), Some(admin)) = (ids.org, ids.admin)
+        && orgs.contains(&org)
+    {
+        out.push_str(&picture(&fresh.session(org, admin)));
     }
     for entry in inner.outbox().unwrap() {
         if with_deliveries {

@@ -43,13 +43,19 @@ fn build(kind: &str, ids: &Ids) -> Command {
         "activate_technical" => {
             Command::ActivateTechnical { benefit: ids.technical, user: ids.user, alternate_email: "alt@example.org".into() }
         }
-        "request_assistance" => {
-            Command::RequestAssistance { benefit: ids.active_technical, phase: Phase::Design, amount: Decimal::ONE, description: "x".into() }
-        }
+        "request_assistance" => Command::RequestAssistance {
+            benefit: ids.active_technical,
+            phase: Phase::Design,
+            amount: Decimal::ONE,
+            description: "x".into(),
+        },
         "withdraw_request" => Command::WithdrawRequest { request: ids.request },
-        "set_marketing_contact" => {
-            Command::SetMarketingContact { user: ids.user, email: "m@example.org".into(), phone: "+1 425 555 0100".into(), language: "en".into() }
-        }
+        "set_marketing_contact" => Command::SetMarketingContact {
+            user: ids.user,
+            email: "m@example.org".into(),
+            phone: "+1 425 555 0100".into(),
+            language: "en".into(),
+        },
         "activate_offer" => Command::ActivateOffer { offer: ids.offer },
         other => panic!("command kind `{other}` is not covered by the isolation test; add it to `build`"),
     }
@@ -152,7 +158,12 @@ fn b1_every_command_with_another_organizations_ids_is_not_found() {
         Command::ReassignUser { benefit: a.seats, from: a.holder, to: b.user },
         Command::ReassignUser { benefit: a.seats, from: b.holder, to: a.user },
         Command::ActivateTechnical { benefit: a.technical, user: b.user, alternate_email: "alt@example.org".into() },
-        Command::SetMarketingContact { user: b.user, email: "m@example.org".into(), phone: "+1 425 555 0100".into(), language: "en".into() },
+        Command::SetMarketingContact {
+            user: b.user,
+            email: "m@example.org".into(),
+            phone: "+1 425 555 0100".into(),
+            language: "en".into(),
+        },
         Command::SetUserRoles { user: b.other_user, roles: vec![] },
     ];
     for command in mixed {

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use partner_benefits::state::{BenefitDetail, OrganizationState};
 use partner_benefits::{
-    BenefitCenter, BenefitId, Catalog, CenterOptions, Category, Clock, Error, ManualClock, MemoryStore, PackageId, PartnerLevel, Phase,
-    RecordingMailer, RequestId, Role, Session, Status, StreamId, Store, UserId,
+    BenefitCenter, BenefitId, Catalog, Category, CenterOptions, Clock, Error, ManualClock, MemoryStore, PackageId, PartnerLevel, Phase,
+    RecordingMailer, RequestId, Role, Session, Status, Store, StreamId, UserId,
 };
 use partner_benefits_scenarios::*;
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
@@ -64,11 +64,11 @@ impl Arbitrary for Op {
             7 => Op::Reassign { pkg: n(g), from: n(g), to: n(g) },
             8 => Op::AssignAzure { pkg: n(g), user: n(g) },
             9 | 10 => Op::GetKeys { pkg: n(g), license: bool::arbitrary(g) },
-            11 => Op::ActivateTechnical { pkg: n(g), which: n(g), user: n(g), company_email: u8::arbitrary(g) % 4 == 0 },
+            11 => Op::ActivateTechnical { pkg: n(g), which: n(g), user: n(g), company_email: u8::arbitrary(g).is_multiple_of(4) },
             12 | 13 => Op::RequestAssistance { pkg: n(g), which: n(g), quarters: n(g) % 48 + 1 },
             14 => Op::Withdraw { req: n(g) },
             15 => Op::Complete { req: n(g) },
-            16 => Op::SetContact { user: n(g), company_email: u8::arbitrary(g) % 4 == 0 },
+            16 => Op::SetContact { user: n(g), company_email: u8::arbitrary(g).is_multiple_of(4) },
             17 | 18 => Op::ActivateOffer { pkg: n(g), offer: n(g) },
             19 => Op::CancelOffer { pkg: n(g), offer: n(g) },
             20 => Op::Cancel { pkg: n(g) },
@@ -193,7 +193,7 @@ impl World {
 /// Mostly a current holder of `benefit` (so removals can succeed), else any user.
 fn holder_or_user(world: &World, model: &Model, benefit: BenefitId, index: u8) -> UserId {
     let holders: Vec<_> = model.holders.get(&benefit).map(|h| h.iter().copied().collect()).unwrap_or_default();
-    if index % 4 != 0 { pick(&holders, index / 4) } else { None }.unwrap_or_else(|| pick(&world.users, index).unwrap())
+    if !index.is_multiple_of(4) { pick(&holders, index / 4) } else { None }.unwrap_or_else(|| pick(&world.users, index).unwrap())
 }
 
 /// Applies one step, checking what the model can tell in advance.
@@ -398,7 +398,12 @@ fn invariants(world: &World, model: &Model) -> Result<(), String> {
             Category::Technical => {
                 let balance = benefit.balance.unwrap_or_default();
                 ensure!(balance >= Decimal::ZERO, "{} balance {balance} is negative", benefit.id);
-                ensure!(model.balances.get(&benefit.id) == Some(&balance), "{} balance {balance}, model {:?}", benefit.id, model.balances.get(&benefit.id));
+                ensure!(
+                    model.balances.get(&benefit.id) == Some(&balance),
+                    "{} balance {balance}, model {:?}",
+                    benefit.id,
+                    model.balances.get(&benefit.id)
+                );
             }
             Category::GoToMarket => {
                 for offer in &benefit.offers {
@@ -547,6 +552,7 @@ fn regression_roles_and_users() {
 #[test]
 fn roles_used_are_the_four_admin_roles() {
     let world = World::new();
-    let roles: Vec<_> = world.actors.iter().map(|a| world.admin().users().unwrap().into_iter().find(|u| u.id == *a).unwrap().roles).collect();
+    let roles: Vec<_> =
+        world.actors.iter().map(|a| world.admin().users().unwrap().into_iter().find(|u| u.id == *a).unwrap().roles).collect();
     assert_eq!(roles, [vec![Role::GlobalAdmin], vec![Role::UserAdmin], vec![Role::AdminAgent], vec![Role::MpnPartnerAdmin]]);
 }

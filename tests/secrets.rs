@@ -11,7 +11,7 @@ use std::sync::Arc;
 use partner_benefits::state::OrganizationState;
 use partner_benefits::{
     BenefitCenter, Catalog, CenterOptions, Command, Error, LicenseKey, ManualClock, MemoryStore, PartnerLevel, Phase, RecordingMailer,
-    Role, StreamId, Store,
+    Role, Store, StreamId,
 };
 use partner_benefits_scenarios::*;
 use rust_decimal::Decimal;
@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 struct Haystack {
     texts: Vec<(String, String)>,
     revealed: Vec<String>,
+    errors: Vec<(String, String)>,
 }
 
 impl Haystack {
@@ -48,12 +49,21 @@ impl Haystack {
     }
 
     fn error(&mut self, what: &str, err: &Error) {
+        self.errors.push((what.to_string(), err.to_string()));
         self.debug(what, err);
         self.display(what, err);
         self.display(what, &err.code());
     }
 
     fn assert_clean(&self) {
+        // Error messages a person can act on (STYLE.md): lowercase, no
+        // trailing period, no Rust type names.
+        assert!(self.errors.len() > 15, "the flows must meet refusals too");
+        for (what, message) in &self.errors {
+            assert!(!message.starts_with(char::is_uppercase), "{what}: {message}");
+            assert!(!message.ends_with('.'), "{what}: {message}");
+            assert!(!message.contains("::") && !message.contains("Error"), "{what}: {message}");
+        }
         assert!(self.revealed.len() > 20, "the test must reveal sentinel keys to mean anything");
         assert!(self.texts.len() > 100);
         for (what, text) in &self.texts {

@@ -198,8 +198,13 @@ impl Session {
         // the refund (P1), so a vault read that fails after the commit left a
         // recorded reveal whose keys were never shown. When the benefit is not
         // visible here (no permission, unknown id, no keys) nothing is read and
-        // the command below returns the proper error.
-        let known = self.read(Permission::RevealKeys, |s| Ok(key_slots(s, benefit))).ok().flatten();
+        // the command below returns the proper error; a storage failure is
+        // returned at once, before anything is committed.
+        let known = match self.read(Permission::RevealKeys, |s| Ok(key_slots(s, benefit))) {
+            Ok(slots) => slots,
+            Err(err @ Error::Storage { .. }) => return Err(err),
+            Err(_) => None,
+        };
         let prefetched = match known {
             Some(slots) => Some((self.center.store().vault_keys(&slots.product, slots.first, slots.count)?, slots)),
             None => None,
