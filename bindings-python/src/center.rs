@@ -2,7 +2,7 @@
 //! and the adapter that lets a Python object act as the core's `Mailer`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use partner_benefits::catalog::BenefitKind;
@@ -11,7 +11,7 @@ use partner_benefits::{
     PackageId, PartnerLevel, Phase, RequestId, Role, Session, Store, UserId,
 };
 use partner_benefits_sqlite::{SqliteStore, SystemClock};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use rust_decimal::Decimal;
@@ -64,20 +64,43 @@ impl PyManualClock {
 
 // ------------------------------------------------------------------ mailer
 
-/// A Python object with `send(mail)` used as the core's mailer. An exception
-/// from it is a refusal: the mail stays queued for the next dispatch.
+/// A Python object with `send(mail)` used as the core's mailer. An `Exception`
+/// from it is a refusal: the mail stays queued for the next dispatch. A
+/// `BaseException` that is not an `Exception` (e.g. `KeyboardInterrupt`) stops
+/// the dispatch: the rest stays queued and `dispatch_mail` raises it.
 struct HostMailer {
     target: Py<PyAny>,
+    interrupted: Mutex<Option<PyErr>>,
+}
+
+impl HostMailer {
+    /// The interruption seen by the last dispatch, if any, taken.
+    fn take_interruption(&self) -> Option<PyErr> {
+        self.interrupted.lock().ok().and_then(|mut slot| slot.take())
+    }
 }
 
 impl Mailer for HostMailer {
     fn send(&self, mail: &Mail) -> Result<(), Error> {
+        let stopped = || Error::Mail { message: "the dispatch was interrupted".into() };
+        if self.interrupted.lock().map(|slot| slot.is_some()).unwrap_or(true) {
+            return Err(stopped());
+        }
         Python::attach(|py| {
             let sent = Py::new(py, PyMail::from(mail)).and_then(|value| self.target.bind(py).call_method1("send", (value,)));
-            sent.map(drop).map_err(|err| {
-                let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
-                Error::Mail { message: format!("the host mailer raised {kind}: {}", err.value(py)) }
-            })
+            match sent {
+                Ok(_) => Ok(()),
+                Err(err) if err.is_instance_of::<PyException>(py) => {
+                    let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
+                    Err(Error::Mail { message: format!("the host mailer raised {kind}: {}", err.value(py)) })
+                }
+                Err(err) => {
+                    if let Ok(mut slot) = self.interrupted.lock() {
+                        *slot = Some(err);
+                    }
+                    Err(stopped())
+                }
+            }
         })
     }
 }
@@ -91,10 +114,12 @@ impl Mailer for NoMailer {
     }
 }
 
-fn mailer_of(mailer: Option<Bound<'_, PyAny>>) -> PyResult<Arc<dyn Mailer>> {
+fn host_mailer(mailer: Option<Bound<'_, PyAny>>) -> PyResult<Option<Arc<HostMailer>>> {
     match mailer {
-        None => Ok(Arc::new(NoMailer)),
-        Some(target) if target.hasattr("send")? => Ok(Arc::new(HostMailer { target: target.unbind() })),
+        None => Ok(None),
+        Some(target) if target.hasattr("send")? => {
+            Ok(Some(Arc::new(HostMailer { target: target.unbind(), interrupted: Mutex::new(None) })))
+        }
         Some(_) => Err(PyTypeError::new_err("a mailer needs a `send(mail)` method")),
     }
 }
@@ -136,6 +161,7 @@ fn stock_demo_keys(center: &BenefitCenter) -> Result<(), Error> {
 #[pyclass(name = "BenefitCenter", module = "partner_benefits", frozen)]
 pub struct PyBenefitCenter {
     center: BenefitCenter,
+    host_mailer: Option<Arc<HostMailer>>,
     description: String,
 }
 
@@ -152,7 +178,11 @@ impl PyBenefitCenter {
             Some(manual) => manual.get().clock.clone(),
             None => Arc::new(SystemClock),
         };
-        let mailer = mailer_of(mailer)?;
+        let host_mailer = host_mailer(mailer)?;
+        let mailer: Arc<dyn Mailer> = match &host_mailer {
+            Some(host) => host.clone(),
+            None => Arc::new(NoMailer),
+        };
         let center = run(py, move || {
             let center = BenefitCenter::new(store, mailer, clock, Catalog::builtin()?);
             if demo_keys {
@@ -160,7 +190,7 @@ impl PyBenefitCenter {
             }
             Ok(center)
         })?;
-        Ok(Self { center, description })
+        Ok(Self { center, host_mailer, description })
     }
 }
 
@@ -232,7 +262,11 @@ impl PyBenefitCenter {
 
     /// Sends due mail through the mailer; refused mail stays queued.
     fn dispatch_mail(&self, py: Python<'_>) -> PyResult<PyDispatchReport> {
-        run(py, || self.center.dispatch_mail()).map(Into::into)
+        let report = run(py, || self.center.dispatch_mail());
+        if let Some(interruption) = self.host_mailer.as_ref().and_then(|host| host.take_interruption()) {
+            return Err(interruption);
+        }
+        report.map(Into::into)
     }
 
     /// Every mail of the outbox with its delivery state.

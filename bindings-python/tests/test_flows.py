@@ -259,3 +259,22 @@ def test_key_pool_and_stocking(world: World) -> None:
     assert (after.allocated, after.available) == (1, 499)
     assert program.stock_keys("windows-server", ["REAL-KEY-1", "REAL-KEY-2"]) == 501
     assert program.key_pool("windows-server").stocked == 502
+
+
+def test_expiry_reminders_and_expiry(world: World) -> None:
+    package = world.action_pack()
+    world.clock.set(package.expires_at - days(30))
+    world.center.process_due()
+    world.center.process_due()
+    (reminder,) = world.mails("package_expiring")
+    assert reminder.to and "renew" in (reminder.subject + reminder.body).lower()
+    # Jumping past the 7- and 1-day reminders at once sends each.
+    world.clock.set(package.expires_at - days(1))
+    world.center.process_due()
+    assert len(world.mails("package_expiring")) == 3
+    world.clock.set(package.expires_at)
+    assert world.admin.package(package.id).status is pb.Status.EXPIRED
+    # Renewal stays open in the grace period after expiry.
+    renewed = world.admin.renew_package(package.id)
+    assert renewed > package.expires_at
+    assert world.admin.package(package.id).status is pb.Status.ACTIVE

@@ -80,6 +80,25 @@ def test_a_mailer_raising_anything_is_a_refusal(clock: pb.ManualClock) -> None:
     assert world.center.dispatch_mail().failed == 2
 
 
+def test_an_interrupt_stops_the_dispatch_and_is_raised(clock: pb.ManualClock) -> None:
+    class Interrupted(Recorder):
+        def send(self, mail: pb.Mail) -> None:
+            if self.down:
+                raise KeyboardInterrupt
+            super().send(mail)
+
+    mailer = Interrupted()
+    mailer.down = True
+    world = world_with(mailer, clock)
+    queue_two_mails(world)
+    with pytest.raises(KeyboardInterrupt):
+        world.center.dispatch_mail()
+    assert all(e.delivery is pb.Delivery.FAILED for e in world.center.outbox())
+    mailer.down = False
+    clock.advance(days(1))
+    assert world.center.dispatch_mail().sent == 2 and len(mailer.sent) == 2
+
+
 def test_without_a_mailer_nothing_is_lost(world: World) -> None:
     queue_two_mails(world)
     report = world.center.dispatch_mail()
