@@ -420,7 +420,12 @@ fn invariants(world: &World, model: &Model) -> Result<(), String> {
         if package.status == Status::Cancelled {
             ensure!(!package.software_activated, "refunded package {} has activated software", package.id);
             for benefit in benefits.iter().filter(|b| b.package_id == package.id && b.key_count > 0) {
-                ensure!(benefit.status == Status::NotActivated, "refunded package {} has active {}", package.id, benefit.code);
+                ensure!(
+                    benefit.status == Status::Cancelled && benefit.active_at.is_none(),
+                    "refunded package {} has active {}",
+                    package.id,
+                    benefit.code
+                );
             }
         }
     }

@@ -561,6 +561,33 @@ fn r29_offer_cancellation_follows_the_same_rule() {
 }
 
 #[test]
+fn r29_a_refunded_package_ends_its_benefits() {
+    // Granted with a refund, the package is gone: nothing of it activates,
+    // goes live or is mailed about afterwards, and its offers are not refunded twice.
+    let f = Fixture::new();
+    let package = f.action_pack();
+    let admin = f.admin();
+    admin.set_marketing_contact(f.dev, "dev.marketing@example.com", "+1 425 555 0100", "en").unwrap();
+    let offer = f.benefit(package, "go-to-market").offers[0].id;
+    admin.activate_offer(offer).unwrap();
+    let hours = f.benefit(package, "advisory-hours").id;
+    admin.activate_technical(hours, f.dev, "dev.alt@example.com").unwrap();
+    admin.cancel_package(package).unwrap();
+    f.advance(days(10));
+    f.center.process_due().unwrap();
+    assert!(mails(&f, "technical_activated").is_empty());
+    assert!(mails(&f, "offer_activated").is_empty());
+    for benefit in admin.benefits(package).unwrap() {
+        assert_eq!(benefit.status, Status::Cancelled, "{}", benefit.code);
+        assert!(benefit.offers.iter().all(|o| o.status == Status::Cancelled));
+    }
+    assert_eq!(admin.offer(offer).unwrap().status, Status::Cancelled);
+    assert_eq!(admin.cancel_offer(offer).unwrap_err(), Error::RefundNotAllowed { reason: RefundRefusal::AlreadyCancelled });
+    assert_eq!(code(admin.request_assistance(hours, Phase::Design, dec("1"), "x")), "precondition_failed");
+    assert_eq!(picture(&admin), picture(&f.reloaded().session(f.org, f.admin)));
+}
+
+#[test]
 fn r30_cancellation_is_a_recorded_service_request_granted_or_refused() {
     let f = Fixture::new();
     let kept = f.action_pack();

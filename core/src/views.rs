@@ -423,10 +423,27 @@ pub(crate) fn benefit(state: &OrganizationState, benefit: &Benefit) -> BenefitVi
             view.status = if view.offers.iter().any(|o| o.status == Status::Active) { Status::Active } else { Status::NotActivated };
         }
     }
+    // A refunded package's benefits end with it (see `package_cancelled`).
+    if package_cancelled(state, benefit.id) {
+        view.status = Status::Cancelled;
+    }
     view
 }
 
 pub(crate) fn offer(state: &OrganizationState, benefit_id: BenefitId, offer: &Offer) -> OfferView {
+    // A refunded package's offers end with it, whatever their own state.
+    if package_cancelled(state, benefit_id) {
+        return OfferView {
+            id: offer.id,
+            benefit_id,
+            code: offer.code.to_string(),
+            name: offer.name.clone(),
+            status: Status::Cancelled,
+            unavailable_reason: None,
+            active_at: None,
+            expires_at: None,
+        };
+    }
     let reason = unavailable_reason(state, offer);
     let (status, active_at, expires_at) = match offer.state {
         OfferState::Available if reason.is_some() => (Status::Unavailable, None, None),
@@ -446,6 +463,15 @@ pub(crate) fn offer(state: &OrganizationState, benefit_id: BenefitId, offer: &Of
         active_at,
         expires_at,
     }
+}
+
+/// True when the package holding `benefit` was cancelled with a refund.
+pub(crate) fn package_cancelled(state: &OrganizationState, benefit: BenefitId) -> bool {
+    state
+        .benefits
+        .get(&benefit)
+        .and_then(|b| state.packages.get(&b.package))
+        .is_some_and(|p| matches!(p.state, PackageState::Cancelled { .. }))
 }
 
 pub(crate) fn request(request: &crate::state::AssistanceRequest) -> RequestView {

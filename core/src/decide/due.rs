@@ -32,6 +32,13 @@ pub(crate) fn collect_due(tx: &mut Tx<'_>) {
         }
     }
     for benefit in state.benefits.values() {
+        // Fix (found by tests/seed_rules.rs r29_a_refunded_package_ends_its_benefits):
+        // a refunded package's benefits kept moving after the refund (a pending
+        // technical benefit became active, a pending offer went live and was
+        // mailed about). Nothing of a cancelled package falls due any more.
+        if state.packages.get(&benefit.package).is_some_and(|p| matches!(p.state, PackageState::Cancelled { .. })) {
+            continue;
+        }
         match &benefit.detail {
             BenefitDetail::Technical { activation: activation @ TechnicalState::Pending { active_at, .. }, .. }
                 if technical::transition(activation, &TechnicalInput::Fulfil, now).is_ok() =>

@@ -120,6 +120,8 @@ pub(super) fn cancel_offer(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Erro
     let result = match offer::transition(&found.state, &OfferInput::Cancel, tx.now) {
         Err(Error::RefundNotAllowed { reason }) => Err(reason),
         Err(other) => return Err(other),
+        // Fix: the offer of a refunded package ended with it; it was refunded once already.
+        Ok(_) if matches!(owner.state, PackageState::Cancelled { .. }) => Err(RefundRefusal::AlreadyCancelled),
         // R29 applies to offers too: within 30 days of the package purchase, no software activated.
         Ok(_) if tx.now > add_days(owner.purchased_at, package::REFUND_WINDOW_DAYS) => Err(RefundRefusal::WindowClosed),
         Ok(_) if tx.state.software_activated(owner) => Err(RefundRefusal::SoftwareActivated),
