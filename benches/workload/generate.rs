@@ -273,7 +273,7 @@ impl Generator<'_> {
             }
             pick -= w;
         }
-        self.build(org, kind).unwrap_or_else(|| (0, Op::Query { query: Query::Organization }))
+        self.build(org, kind).unwrap_or((0, Op::Query { query: Query::Organization }))
     }
 
     fn build(&mut self, org: usize, kind: Kind) -> Option<(u32, Op)> {
@@ -493,7 +493,7 @@ impl Generator<'_> {
                     user: UserId::new(model.id, user),
                     email: format!("marketing{user}@example.net"),
                     phone: format!("+1 555 0100 {user:03}"),
-                    language: if user % 2 == 0 { "de".into() } else { "en".into() },
+                    language: if user.is_multiple_of(2) { "de".into() } else { "en".into() },
                 };
                 (actor, execute(command))
             }

@@ -225,3 +225,83 @@ pub fn rss_bytes() -> u64 {
         .and_then(|kb| kb.parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
+
+/// Timing helpers shared by the bench programs.
+pub mod measure {
+    use std::time::{Duration, Instant};
+
+    use partner_benefits::Catalog;
+
+    use crate::Workload;
+    use crate::baseline::Baseline;
+    use crate::replay::{Replay, Tally};
+
+    /// A fresh in-memory replay with the workload's setup already applied.
+    pub fn prepared_core(workload: &Workload) -> Replay {
+        let mut replay = match Replay::in_memory() {
+            Ok(replay) => replay,
+            Err(err) => {
+                eprintln!("cannot build an in-memory center: {err}");
+                std::process::exit(1);
+            }
+        };
+        let tally = replay.run_all(workload.setup());
+        report_failures("setup", &tally);
+        replay
+    }
+
+    /// A fresh baseline with the workload's setup already applied.
+    pub fn prepared_baseline(workload: &Workload) -> Baseline {
+        let mut baseline = Baseline::new(Catalog::builtin().unwrap_or_else(|err| {
+            eprintln!("the built-in catalog does not load: {err}");
+            std::process::exit(1);
+        }));
+        baseline.run_all(workload.setup());
+        baseline
+    }
+
+    /// Prints unexpected failures (a workload is generated to run without any).
+    pub fn report_failures(what: &str, tally: &Tally) {
+        if tally.failed() > 0 {
+            eprintln!("warning: {what}: {} unexpected failures: {:?}", tally.failed(), tally.errors);
+            for failure in &tally.first_failures {
+                eprintln!("  {failure}");
+            }
+        }
+    }
+
+    /// The best of `runs` timings of the mix through the core (setup excluded).
+    pub fn best_core(workload: &Workload, runs: usize) -> Duration {
+        (0..runs.max(1))
+            .map(|_| {
+                let mut replay = prepared_core(workload);
+                let started = Instant::now();
+                let tally = replay.run_all(workload.mix());
+                let elapsed = started.elapsed();
+                report_failures("mix", &tally);
+                elapsed
+            })
+            .min()
+            .unwrap_or_default()
+    }
+
+    /// The best of `runs` timings of the mix through the baseline.
+    pub fn best_baseline(workload: &Workload, runs: usize) -> Duration {
+        (0..runs.max(1))
+            .map(|_| {
+                let mut baseline = prepared_baseline(workload);
+                let started = Instant::now();
+                baseline.run_all(workload.mix());
+                let elapsed = started.elapsed();
+                std::hint::black_box(baseline.answered);
+                elapsed
+            })
+            .min()
+            .unwrap_or_default()
+    }
+
+    /// Operations per second.
+    pub fn per_second(count: u64, elapsed: Duration) -> f64 {
+        count as f64 / elapsed.as_secs_f64().max(1e-9)
+    }
+}

@@ -396,7 +396,8 @@ impl BenefitCenter {
         let organization = state.id;
         let stream = StreamId::Organization(organization);
         let decided = {
-            let mut decider = Decider { center: self, state: Cow::Borrowed(state), now, actor, events: due, mails: due_mails, draws: Vec::new() };
+            let mut decider =
+                Decider { center: self, state: Cow::Borrowed(state), now, actor, events: due, mails: due_mails, draws: Vec::new() };
             let outcomes = decide_all(&mut decider, &pools)?;
             let Decider { state, events, mails, draws, .. } = decider;
             Decided {

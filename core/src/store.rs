@@ -170,11 +170,7 @@ impl Store for MemoryStore {
 
     fn read_events(&self, stream: &StreamId, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error> {
         let memory = self.lock()?;
-        Ok(memory
-            .streams
-            .get(stream)
-            .map(|all| after(all, after_version).iter().take(limit).cloned().collect())
-            .unwrap_or_default())
+        Ok(memory.streams.get(stream).map(|all| after(all, after_version).iter().take(limit).cloned().collect()).unwrap_or_default())
     }
 
     fn commit(&self, commit: Commit) -> Result<(), Error> {
