@@ -12,7 +12,9 @@ use partner_benefits_sqlite::SqliteStore;
 /// A valid store with some data, closed (so the WAL is folded into the file).
 fn valid_store(dir: &Path) -> PathBuf {
     let path = dir.join("valid.db");
-    let store = SqliteStore::open(&path).unwrap();
+    let options =
+        partner_benefits_sqlite::SqliteOptions { synchronous: partner_benefits_sqlite::Synchronous::Normal, ..Default::default() };
+    let store = SqliteStore::open_with(&path, options).unwrap();
     for _ in 0..300 {
         store.allocate_organization_id().unwrap();
     }
@@ -212,4 +214,47 @@ fn a_valid_store_still_opens_after_a_refusal_elsewhere() {
     let path = valid_store(dir.path());
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.allocate_organization_id().unwrap().number(), 301);
+}
+
+/// Damage past the header shows when the damaged pages are read: a `storage`
+/// error, never a panic or wrong data.
+#[test]
+fn damage_inside_the_file_is_a_storage_error_when_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let mut bytes = fs::read(&path).unwrap();
+    let len = bytes.len();
+    for byte in bytes.iter_mut().skip(4096).take(len - 8192) {
+        *byte = 0xFF;
+    }
+    fs::write(&path, bytes).unwrap();
+    let product = partner_benefits::values::Code::parse("product", "windows-server").unwrap();
+    let result = SqliteStore::open(&path).and_then(|store| store.vault_keys(&product, 0, 400));
+    match result {
+        Err(Error::Storage { message }) => assert!(message.contains("corrupt") || message.contains("malformed"), "{message}"),
+        other => panic!("damage went unnoticed: {:?}", other.map(|keys| keys.len())),
+    }
+}
+
+/// Processes (here threads) opening a missing file at once all get the same,
+/// complete store: it is built aside and linked into place.
+#[test]
+fn stores_created_concurrently_agree_on_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || SqliteStore::open(&path).unwrap().allocate_organization_id().unwrap().number())
+        })
+        .collect();
+    let mut ids: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=6).collect::<Vec<_>>(), "every opener used the same file");
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("creating"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files were left: {leftovers:?}");
 }

@@ -78,3 +78,10 @@ pub fn from_snapshot(store: &dyn Store, org: OrganizationId) -> (OrganizationSta
     }
     (state, at)
 }
+
+/// Asserts two states hold the same data. Compared as their persisted JSON:
+/// in-memory indexes the core rebuilds on load are not part of the state.
+pub fn assert_same_state(left: &OrganizationState, right: &OrganizationState, what: &str) {
+    let (l, r) = (serde_json::to_value(left).unwrap(), serde_json::to_value(right).unwrap());
+    assert!(l == r, "{what}: states differ\nleft:  {l}\nright: {r}");
+}
