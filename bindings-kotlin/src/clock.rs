@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn instants_cross_exactly_including_just_before_1970() {
-        for (seconds, nanos) in [(0, 0), (-1, 250_000_000), (-1, 999_999_999), (1_772_442_000, 123_456_789), (-62_135_596_800, 0)] {
+        for (seconds, nanos) in [(0_i64, 0_u32), (-1, 250_000_000), (-1, 999_999_999), (1_772_442_000, 123_456_789), (-62_135_596_800, 0)] {
             let wire = format!("{seconds}:{nanos}");
             let time = from_wire(&wire).unwrap();
             assert_eq!(to_wire(&time), wire);
