@@ -440,11 +440,9 @@ fn invariants(world: &World, model: &Model) -> Result<(), String> {
 fn replay_matches(world: &World) -> Result<(), String> {
     world.center.process_due().map_err(|e| format!("process_due: {e}"))?;
     let live = picture(&world.admin());
-    let no_snapshots = CenterOptions { snapshot_every: 0, ..CenterOptions::default() };
     let store: Arc<dyn Store> = world.store.clone();
-    let replaying =
-        BenefitCenter::with_options(store.clone(), world.mailer.clone(), world.clock.clone(), Catalog::builtin().unwrap(), no_snapshots);
-    ensure!(picture(&replaying.session(world.org, world.admin)) == live, "a center replaying the log shows another state");
+    let replayed = replaying(store.clone(), world.mailer.clone(), world.clock.clone());
+    ensure!(picture(&replayed.session(world.org, world.admin)) == live, "a center replaying the log shows another state");
     let from_snapshot = BenefitCenter::new(store, world.mailer.clone(), world.clock.clone(), Catalog::builtin().unwrap());
     ensure!(picture(&from_snapshot.session(world.org, world.admin)) == live, "a center loading the snapshot shows another state");
     // The raw fold of the events agrees with the views.

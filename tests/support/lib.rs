@@ -7,9 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{Duration, TimeZone, Utc};
+use partner_benefits::lifecycle::delivery::DeliveryState;
+use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot};
+use partner_benefits::values::Code;
 use partner_benefits::{
-    BenefitCenter, BenefitView, Catalog, CenterOptions, LicenseKey, ManualClock, MemoryStore, OrganizationId, PackageId, RecordingMailer,
-    Role, Session, Store, Timestamp, UserId,
+    BenefitCenter, BenefitView, Catalog, CenterOptions, Error, LicenseKey, MailId, Mailer, ManualClock, MemoryStore, OrganizationId,
+    OutboxEntry, PackageId, RecordedEvent, RecordingMailer, Role, Session, Store, StreamId, Timestamp, UserId,
 };
 
 /// Every product whose keys the program stocks (the built-in catalog's pools).
@@ -115,10 +118,10 @@ impl Fixture {
     }
 
     /// A second center over the same store and clock, with nothing cached:
-    /// what a process that just started would see. Snapshots are off, so it replays every event.
+    /// what a process that just started would see. It ignores snapshots, so
+    /// it replays every event (B2).
     pub fn reloaded(&self) -> BenefitCenter {
-        let options = CenterOptions { snapshot_every: 0, ..CenterOptions::default() };
-        BenefitCenter::with_options(self.store.clone(), self.mailer.clone(), self.clock.clone(), Catalog::builtin().unwrap(), options)
+        replaying(self.store.clone(), self.mailer.clone(), self.clock.clone())
     }
 
     /// Moves the clock by `by`.
@@ -140,6 +143,52 @@ impl Fixture {
 impl Default for Fixture {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A center over `store` that never reads or writes snapshots: every state
+/// it shows is the fold of the whole event log.
+pub fn replaying(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<ManualClock>) -> BenefitCenter {
+    let options = CenterOptions { snapshot_every: 0, ..CenterOptions::default() };
+    BenefitCenter::with_options(Arc::new(ReplayOnly(store)), mailer, clock, Catalog::builtin().unwrap(), options)
+}
+
+/// A store that hides its snapshots (and keeps none), so loading replays every event.
+pub struct ReplayOnly(pub Arc<dyn Store>);
+
+impl Store for ReplayOnly {
+    fn allocate_organization_id(&self) -> Result<OrganizationId, Error> {
+        self.0.allocate_organization_id()
+    }
+    fn organizations(&self) -> Result<Vec<OrganizationId>, Error> {
+        self.0.organizations()
+    }
+    fn load(&self, stream: &StreamId, after_version: u64) -> Result<Loaded, Error> {
+        Ok(Loaded { snapshot: None, events: self.0.read_events(stream, after_version, usize::MAX)? })
+    }
+    fn read_events(&self, stream: &StreamId, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error> {
+        self.0.read_events(stream, after_version, limit)
+    }
+    fn commit(&self, commit: Commit) -> Result<(), Error> {
+        self.0.commit(commit)
+    }
+    fn save_snapshot(&self, _snapshot: Snapshot) -> Result<(), Error> {
+        Ok(())
+    }
+    fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
+        self.0.vault_keys(product, first, count)
+    }
+    fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
+        self.0.idempotency(organization, key)
+    }
+    fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
+        self.0.claim_mail(now, lease_until, limit)
+    }
+    fn settle_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
+        self.0.settle_mail(id, delivery)
+    }
+    fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
+        self.0.outbox()
     }
 }
 
