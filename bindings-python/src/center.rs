@@ -171,6 +171,7 @@ impl PyBenefitCenter {
         store: Arc<dyn Store>,
         clock: Option<Bound<'_, PyManualClock>>,
         mailer: Option<Bound<'_, PyAny>>,
+        catalog: Option<String>,
         demo_keys: bool,
         description: String,
     ) -> PyResult<Self> {
@@ -184,7 +185,11 @@ impl PyBenefitCenter {
             None => Arc::new(NoMailer),
         };
         let center = run(py, move || {
-            let center = BenefitCenter::new(store, mailer, clock, Catalog::builtin()?);
+            let catalog = match catalog {
+                Some(json) => Catalog::from_json(&json)?,
+                None => Catalog::builtin()?,
+            };
+            let center = BenefitCenter::new(store, mailer, clock, catalog);
             if demo_keys {
                 stock_demo_keys(&center)?;
             }
@@ -198,31 +203,38 @@ impl PyBenefitCenter {
 impl PyBenefitCenter {
     /// A center keeping its data in the SQLite file at `path` (created if missing).
     #[staticmethod]
-    #[pyo3(signature = (path, clock = None, mailer = None, stock_demo_keys = None))]
+    #[pyo3(signature = (path, clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     fn open(
         py: Python<'_>,
         path: PathBuf,
         clock: Option<Bound<'_, PyManualClock>>,
         mailer: Option<Bound<'_, PyAny>>,
         stock_demo_keys: Option<bool>,
+        catalog: Option<String>,
     ) -> PyResult<Self> {
         let demo = stock_demo_keys.unwrap_or(clock.is_some());
         let description = format!("BenefitCenter.open({})", PyString::new(py, &path.to_string_lossy()).repr()?);
         let store: Arc<dyn Store> = Arc::new(run(py, || SqliteStore::open(&path))?);
-        Self::build(py, store, clock, mailer, demo, description)
+        Self::build(py, store, clock, mailer, catalog, demo, description)
     }
 
     /// A center keeping its data in memory, for tests and demos.
     #[staticmethod]
-    #[pyo3(signature = (clock = None, mailer = None, stock_demo_keys = None))]
+    #[pyo3(signature = (clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     fn in_memory(
         py: Python<'_>,
         clock: Option<Bound<'_, PyManualClock>>,
         mailer: Option<Bound<'_, PyAny>>,
         stock_demo_keys: Option<bool>,
+        catalog: Option<String>,
     ) -> PyResult<Self> {
         let demo = stock_demo_keys.unwrap_or(true);
-        Self::build(py, Arc::new(MemoryStore::new()), clock, mailer, demo, "BenefitCenter.in_memory()".into())
+        Self::build(py, Arc::new(MemoryStore::new()), clock, mailer, catalog, demo, "BenefitCenter.in_memory()".into())
+    }
+
+    /// The catalog in use, as JSON (a starting point for a host's own catalog).
+    fn catalog_json(&self) -> String {
+        self.center.catalog().to_json()
     }
 
     /// The center's current time.

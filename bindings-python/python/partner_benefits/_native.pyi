@@ -369,13 +369,16 @@ class BenefitCenter:
         clock: ManualClock | None = None,
         mailer: Mailer | None = None,
         stock_demo_keys: bool | None = None,
+        catalog: str | None = None,
     ) -> BenefitCenter: ...
     @staticmethod
     def in_memory(
         clock: ManualClock | None = None,
         mailer: Mailer | None = None,
         stock_demo_keys: bool | None = None,
+        catalog: str | None = None,
     ) -> BenefitCenter: ...
+    def catalog_json(self) -> str: ...
     def now(self) -> datetime: ...
     def create_organization(
         self, *, name: str, account_email: str, admin_name: str, admin_email: str
