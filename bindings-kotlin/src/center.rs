@@ -14,11 +14,10 @@ use crate::error::Result;
 use crate::mailer::{HostMailer, Mailer, NoMailer};
 use crate::program::Program;
 use crate::session::Session;
-use crate::types::{AuditEntry, DispatchReport, OrganizationView, OutboxEntry};
+use crate::types::{AuditEntry, DispatchReport, Organization, OutboxEntry};
 
-/// Demo keys stocked into each empty key pool when a center is opened with
-/// `stockDemoKeys = true` (the default).
-pub const DEMO_KEYS_PER_PRODUCT: u32 = 1000;
+/// Demo keys stocked into each never-stocked key pool (as the Python binding does).
+pub const DEMO_KEYS_PER_PRODUCT: u32 = 500;
 
 /// Parses an id given as text; a malformed id is `invalid_input`.
 pub(crate) fn id<T: FromStr<Err = core::Error>>(text: &str) -> Result<T> {
@@ -65,9 +64,9 @@ impl BenefitCenter {
         clock: Option<Arc<ManualClock>>,
         mailer: Option<Arc<dyn Mailer>>,
         stock_demo_keys_into_empty_pools: bool,
-        catalog_json: Option<String>,
+        catalog: Option<String>,
     ) -> Result<Arc<Self>> {
-        let catalog = match catalog_json {
+        let catalog = match catalog {
             Some(json) => Catalog::from_json(&json)?,
             None => Catalog::builtin()?,
         };
@@ -89,37 +88,46 @@ impl BenefitCenter {
 
 #[uniffi::export]
 impl BenefitCenter {
-    /// A center over the SQLite file at `path` (created if missing, its
-    /// schema upgraded if older) with the built-in catalog. `clock`: the
-    /// time source (none: the system clock, UTC). `mailer` delivers mail on
-    /// `dispatchMail` (none: mail stays queued in the outbox).
-    /// `stockDemoKeys` (default true) stocks 1000 generated demo keys
-    /// (`DEMO-WINDOWS-SERVER-00001`, ...) into each key pool of the catalog
-    /// that was never stocked, so purchases work at once; a production host
-    /// passes false and stocks real keys with `program().stockKeys(...)`.
-    /// `catalogJson`: the host's own program as catalog JSON (none: the
-    /// built-in catalog, modelled on the Microsoft Partner Network).
-    #[uniffi::constructor(default(clock = None, mailer = None, stock_demo_keys = true, catalog_json = None))]
+    /// A center keeping its data in the SQLite file at `path` (created if
+    /// missing, its schema upgraded if older).
+    ///
+    /// - `clock`: the time source; none means the system clock (UTC).
+    /// - `mailer`: delivers mail on `dispatchMail`; none means mail stays
+    ///   queued in the outbox until a center with a mailer dispatches it.
+    /// - `stockDemoKeys`: stock 500 generated keys (`DEMO-WINDOWS-SERVER-00001`,
+    ///   ...) into every key pool of the catalog that was never stocked, so
+    ///   purchases work at once. Default (null): yes with a `ManualClock`
+    ///   (tests, demos), no with the system clock (production, where the
+    ///   program stocks real keys with `program().stockKeys(...)`).
+    /// - `catalog`: the host's own program as catalog JSON; none means the
+    ///   built-in catalog (see `catalogJson()`).
+    #[uniffi::constructor(default(clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     pub fn open(
         path: String,
         clock: Option<Arc<ManualClock>>,
         mailer: Option<Arc<dyn Mailer>>,
-        stock_demo_keys: bool,
-        catalog_json: Option<String>,
+        stock_demo_keys: Option<bool>,
+        catalog: Option<String>,
     ) -> Result<Arc<Self>> {
-        Self::build(Arc::new(SqliteStore::open(&path)?), clock, mailer, stock_demo_keys, catalog_json)
+        let demo = stock_demo_keys.unwrap_or(clock.is_some());
+        Self::build(Arc::new(SqliteStore::open(&path)?), clock, mailer, demo, catalog)
     }
 
-    /// A center over a fresh in-memory store with the built-in catalog; the
-    /// arguments are those of `open`.
-    #[uniffi::constructor(default(clock = None, mailer = None, stock_demo_keys = true, catalog_json = None))]
+    /// A center keeping its data in memory, for tests and demos. Arguments
+    /// as for `open`, except that `stockDemoKeys` defaults to yes.
+    #[uniffi::constructor(default(clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     pub fn in_memory(
         clock: Option<Arc<ManualClock>>,
         mailer: Option<Arc<dyn Mailer>>,
-        stock_demo_keys: bool,
-        catalog_json: Option<String>,
+        stock_demo_keys: Option<bool>,
+        catalog: Option<String>,
     ) -> Result<Arc<Self>> {
-        Self::build(Arc::new(MemoryStore::new()), clock, mailer, stock_demo_keys, catalog_json)
+        Self::build(Arc::new(MemoryStore::new()), clock, mailer, stock_demo_keys.unwrap_or(true), catalog)
+    }
+
+    /// The catalog in use, as JSON (a starting point for a host's own catalog).
+    pub fn catalog_json(&self) -> String {
+        self.inner.catalog().to_json()
     }
 
     /// Registers a partner company with its first Global admin (R04).
@@ -129,7 +137,7 @@ impl BenefitCenter {
         account_email: String,
         admin_name: String,
         admin_email: String,
-    ) -> Result<OrganizationView> {
+    ) -> Result<Organization> {
         Ok(self.inner.create_organization(&name, &account_email, &admin_name, &admin_email)?.into())
     }
 

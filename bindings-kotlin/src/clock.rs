@@ -17,7 +17,7 @@ pub(crate) fn to_wire(time: &Timestamp) -> String {
 pub(crate) fn from_wire(text: &str) -> Result<Timestamp> {
     text.split_once(':')
         .and_then(|(seconds, nanos)| DateTime::<Utc>::from_timestamp(seconds.parse().ok()?, nanos.parse().ok()?))
-        .ok_or_else(|| BenefitsError::invalid("invalid `instant`: outside the years -262143 to 262142"))
+        .ok_or_else(|| BenefitsError::invalid("instant", "outside the years -262143 to 262142"))
 }
 
 /// A clock that moves only when told: for tests, demos and replays.
@@ -62,7 +62,7 @@ impl ManualClock {
     fn shift(&self, by: Option<TimeDelta>) -> Result<Timestamp> {
         let to = by
             .and_then(|by| self.inner.now().checked_add_signed(by))
-            .ok_or_else(|| BenefitsError::invalid("invalid `seconds`: the clock would leave the years -262143 to 262142"))?;
+            .ok_or_else(|| BenefitsError::invalid("seconds", "the clock would leave the years -262143 to 262142"))?;
         self.inner.set(to);
         Ok(to)
     }

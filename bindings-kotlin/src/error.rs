@@ -2,6 +2,7 @@
 //! in Kotlin with one case per stable code.
 
 use partner_benefits::Error;
+use rust_decimal::Decimal;
 
 /// Every failure, one case per core code. Each case carries `code` (the
 /// core's stable machine code, unchanged) and `detail` (the core's message,
@@ -32,6 +33,8 @@ pub enum BenefitsError {
         code: String,
         /// Which field and what is wrong with it.
         detail: String,
+        /// The field or argument at fault, e.g. `email`.
+        field: String,
     },
     /// `invalid_catalog`: a catalog document is malformed.
     #[error("{detail}")]
@@ -74,6 +77,10 @@ pub enum BenefitsError {
         code: String,
         /// What was asked for and what is left.
         detail: String,
+        /// Hours or incidents asked for.
+        requested: Decimal,
+        /// Hours or incidents left.
+        available: Decimal,
     },
     /// `invalid_transition`: the lifecycle does not allow this step now.
     #[error("{detail}")]
@@ -111,10 +118,10 @@ pub enum BenefitsError {
 }
 
 impl BenefitsError {
-    /// An `invalid_input` raised by the binding itself (a malformed id, an
-    /// instant out of range).
-    pub(crate) fn invalid(detail: impl Into<String>) -> Self {
-        Self::InvalidInput { code: "invalid_input".into(), detail: detail.into() }
+    /// An `invalid_input` raised by the binding itself (an instant out of
+    /// range, malformed command JSON), worded as the core words its own.
+    pub(crate) fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
+        Self::InvalidInput { code: "invalid_input".into(), detail: format!("invalid `{field}`: {reason}"), field: field.into() }
     }
 }
 
@@ -125,12 +132,12 @@ impl From<Error> for BenefitsError {
         match err {
             Error::PermissionDenied { .. } => Self::PermissionDenied { code, detail },
             Error::NotFound { .. } => Self::NotFound { code, detail },
-            Error::InvalidInput { .. } => Self::InvalidInput { code, detail },
+            Error::InvalidInput { field, .. } => Self::InvalidInput { code, detail, field },
             Error::InvalidCatalog { .. } => Self::InvalidCatalog { code, detail },
             Error::Conflict { .. } => Self::Conflict { code, detail },
             Error::CapacityExhausted { .. } => Self::CapacityExhausted { code, detail },
             Error::RefundNotAllowed { reason } => Self::RefundNotAllowed { code, detail, reason: reason.code().to_string() },
-            Error::InsufficientBalance { .. } => Self::InsufficientBalance { code, detail },
+            Error::InsufficientBalance { requested, available } => Self::InsufficientBalance { code, detail, requested, available },
             Error::InvalidTransition { .. } => Self::InvalidTransition { code, detail },
             Error::PreconditionFailed { .. } => Self::PreconditionFailed { code, detail },
             Error::Mail { .. } => Self::Mail { code, detail },

@@ -20,10 +20,10 @@ pub use clock::ManualClock;
 pub use error::BenefitsError;
 pub use mailer::{Mail, Mailer};
 pub use program::Program;
-pub use session::{RevealedKeys, Session};
+pub use session::{Keys, Session};
 pub use types::{
-    AuditEntry, BenefitView, CancellationView, Category, Delivery, DispatchReport, KeyPoolView, MarketingContactView, Money, OfferView,
-    OrganizationView, OutboxEntry, PackageView, PartnerLevel, Phase, RequestView, Role, Status, UserView,
+    AuditEntry, Benefit, Cancellation, Category, Delivery, DispatchReport, KeyPool, MarketingContact, Money, Offer, Organization,
+    OutboxEntry, Package, PartnerLevel, Phase, Request, Role, Status, User,
 };
 
 uniffi::setup_scaffolding!();
@@ -39,7 +39,7 @@ pub type Timestamp = chrono::DateTime<chrono::Utc>;
 uniffi::custom_type!(Decimal, String, {
     remote,
     lower: |d| d.to_string(),
-    try_lift: |s| Ok(s.parse::<Decimal>().map_err(|_| BenefitsError::invalid(format!("invalid `amount`: `{s}` is not a decimal of at most 28 digits")))?),
+    try_lift: |s| Ok(s.parse::<Decimal>().map_err(|_| BenefitsError::invalid("amount", format!("`{s}` is not a decimal of at most 28 digits")))?),
 });
 
 // Times: `java.time.Instant` in Kotlin. On the wire an instant is the text

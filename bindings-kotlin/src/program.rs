@@ -5,7 +5,7 @@ use partner_benefits::LicenseKey;
 
 use crate::center::id;
 use crate::error::Result;
-use crate::types::{KeyPoolView, PartnerLevel, long};
+use crate::types::{KeyPool, PartnerLevel, long};
 
 /// Stocks key pools, sets levels and competencies, completes requests.
 /// Not one of the partner's roles: only the host holds it.
@@ -29,7 +29,7 @@ impl Program {
     }
 
     /// A product's pool counts.
-    pub fn key_pool(&self, product: String) -> Result<KeyPoolView> {
+    pub fn key_pool(&self, product: String) -> Result<KeyPool> {
         Ok(self.inner.key_pool(&product)?.into())
     }
 

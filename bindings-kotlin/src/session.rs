@@ -11,8 +11,7 @@ use crate::Timestamp;
 use crate::center::id;
 use crate::error::{BenefitsError, Result};
 use crate::types::{
-    AuditEntry, BenefitView, CancellationView, Category, MarketingContactView, Money, OfferView, OrganizationView, PackageView, Phase,
-    RequestView, Role, UserView,
+    AuditEntry, Benefit, Cancellation, Category, MarketingContact, Money, Offer, Organization, Package, Phase, Request, Role, User,
 };
 
 fn roles(roles: Vec<Role>) -> Vec<core::Role> {
@@ -26,26 +25,26 @@ fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
 /// Keys revealed by `getKeys` / `getLicenseKeys`, with what goes with them.
 /// The keys are secrets: `keys()` returns them in clear, while `toString()`
 /// shows only how many there are, so logging this object leaks nothing.
-#[derive(uniffi::Object)]
-#[uniffi::export(Display)]
-pub struct RevealedKeys {
+#[derive(PartialEq, Eq, uniffi::Object)]
+#[uniffi::export(Display, Eq)]
+pub struct Keys {
     inner: core::RevealedKeys,
 }
 
-impl std::fmt::Display for RevealedKeys {
+impl std::fmt::Display for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RevealedKeys(benefit={}, product={}, keys=[{} redacted])", self.inner.benefit, self.inner.product, self.inner.keys.len())
+        write!(f, "Keys(benefit={}, product={}, keys=[{} redacted])", self.inner.benefit, self.inner.product, self.inner.keys.len())
     }
 }
 
-impl std::fmt::Debug for RevealedKeys {
+impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self, f)
     }
 }
 
 #[uniffi::export]
-impl RevealedKeys {
+impl Keys {
     /// The benefit the keys belong to.
     pub fn benefit_id(&self) -> String {
         self.inner.benefit.to_string()
@@ -105,7 +104,7 @@ impl Session {
     /// This session, re-applying a command on fresh state up to `retries`
     /// times when another writer got there first (`conflict`).
     pub fn with_retries(&self, retries: i32) -> Result<Arc<Session>> {
-        let retries = u32::try_from(retries).map_err(|_| BenefitsError::invalid("invalid `retries`: must not be negative"))?;
+        let retries = u32::try_from(retries).map_err(|_| BenefitsError::invalid("retries", "must not be negative"))?;
         Ok(Arc::new(Self::new(self.inner.with_retries(retries))))
     }
 
@@ -140,7 +139,7 @@ impl Session {
     // ----- packages -----
 
     /// Buys a package of the catalog (R02); returns the new package.
-    pub fn purchase_package(&self, template: String) -> Result<PackageView> {
+    pub fn purchase_package(&self, template: String) -> Result<Package> {
         let package = self.inner.purchase_package(&template)?;
         Ok(self.inner.package(package)?.into())
     }
@@ -165,13 +164,13 @@ impl Session {
     // ----- software and cloud -----
 
     /// "Get keys" for software in a language and OS (R08–R11); activates it (P1).
-    pub fn get_keys(&self, benefit_id: String, language: String, os: String) -> Result<Arc<RevealedKeys>> {
-        Ok(Arc::new(RevealedKeys { inner: self.inner.get_keys(id(&benefit_id)?, &language, &os)? }))
+    pub fn get_keys(&self, benefit_id: String, language: String, os: String) -> Result<Arc<Keys>> {
+        Ok(Arc::new(Keys { inner: self.inner.get_keys(id(&benefit_id)?, &language, &os)? }))
     }
 
     /// "Get keys" for a license-based cloud subscription (R13, P4).
-    pub fn get_license_keys(&self, benefit_id: String) -> Result<Arc<RevealedKeys>> {
-        Ok(Arc::new(RevealedKeys { inner: self.inner.get_license_keys(id(&benefit_id)?)? }))
+    pub fn get_license_keys(&self, benefit_id: String) -> Result<Arc<Keys>> {
+        Ok(Arc::new(Keys { inner: self.inner.get_license_keys(id(&benefit_id)?)? }))
     }
 
     /// Assigns a Visual Studio subscription (R14), or yourself to Azure (R12).
@@ -184,9 +183,9 @@ impl Session {
         Ok(self.inner.unassign_user(id(&benefit_id)?, id(&user_id)?)?)
     }
 
-    /// Removes `fromUserId` and assigns `toUserId` in one step (R16).
-    pub fn reassign_user(&self, benefit_id: String, from_user_id: String, to_user_id: String) -> Result<()> {
-        Ok(self.inner.reassign_user(id(&benefit_id)?, id(&from_user_id)?, id(&to_user_id)?)?)
+    /// Removes `fromUser` and assigns `toUser` in one step (R16).
+    pub fn reassign_user(&self, benefit_id: String, from_user: String, to_user: String) -> Result<()> {
+        Ok(self.inner.reassign_user(id(&benefit_id)?, id(&from_user)?, id(&to_user)?)?)
     }
 
     // ----- technical -----
@@ -221,67 +220,67 @@ impl Session {
     // ----- queries -----
 
     /// The organization.
-    pub fn organization(&self) -> Result<OrganizationView> {
+    pub fn organization(&self) -> Result<Organization> {
         Ok(self.inner.organization()?.into())
     }
 
     /// Its users.
-    pub fn users(&self) -> Result<Vec<UserView>> {
+    pub fn users(&self) -> Result<Vec<User>> {
         Ok(list(self.inner.users()?))
     }
 
     /// Its packages.
-    pub fn packages(&self) -> Result<Vec<PackageView>> {
+    pub fn packages(&self) -> Result<Vec<Package>> {
         Ok(list(self.inner.packages()?))
     }
 
     /// One package.
-    pub fn package(&self, package_id: String) -> Result<PackageView> {
+    pub fn package(&self, package_id: String) -> Result<Package> {
         Ok(self.inner.package(id(&package_id)?)?.into())
     }
 
     /// The benefits of one package.
-    pub fn benefits(&self, package_id: String) -> Result<Vec<BenefitView>> {
+    pub fn benefits(&self, package_id: String) -> Result<Vec<Benefit>> {
         Ok(list(self.inner.benefits(id(&package_id)?)?))
     }
 
     /// Every benefit of every package, in one place (R07).
-    pub fn all_benefits(&self) -> Result<Vec<BenefitView>> {
+    pub fn all_benefits(&self) -> Result<Vec<Benefit>> {
         Ok(list(self.inner.all_benefits()?))
     }
 
     /// Every benefit of one category (R07).
-    pub fn benefits_in(&self, category: Category) -> Result<Vec<BenefitView>> {
+    pub fn benefits_in(&self, category: Category) -> Result<Vec<Benefit>> {
         Ok(list(self.inner.benefits_in(category.into())?))
     }
 
     /// One benefit.
-    pub fn benefit(&self, benefit_id: String) -> Result<BenefitView> {
+    pub fn benefit(&self, benefit_id: String) -> Result<Benefit> {
         Ok(self.inner.benefit(id(&benefit_id)?)?.into())
     }
 
     /// Every Go-To-Market offer (R27).
-    pub fn offers(&self) -> Result<Vec<OfferView>> {
+    pub fn offers(&self) -> Result<Vec<Offer>> {
         Ok(list(self.inner.offers()?))
     }
 
     /// One offer.
-    pub fn offer(&self, offer_id: String) -> Result<OfferView> {
+    pub fn offer(&self, offer_id: String) -> Result<Offer> {
         Ok(self.inner.offer(id(&offer_id)?)?.into())
     }
 
     /// The marketing contact, if set.
-    pub fn marketing_contact(&self) -> Result<Option<MarketingContactView>> {
-        Ok(self.inner.marketing_contact()?.map(MarketingContactView::from))
+    pub fn marketing_contact(&self) -> Result<Option<MarketingContact>> {
+        Ok(self.inner.marketing_contact()?.map(MarketingContact::from))
     }
 
     /// Assistance requests.
-    pub fn requests(&self) -> Result<Vec<RequestView>> {
+    pub fn requests(&self) -> Result<Vec<Request>> {
         Ok(list(self.inner.requests()?))
     }
 
     /// Cancellation service requests and their answers (R30).
-    pub fn cancellations(&self) -> Result<Vec<CancellationView>> {
+    pub fn cancellations(&self) -> Result<Vec<Cancellation>> {
         Ok(list(self.inner.cancellations()?))
     }
 
@@ -292,7 +291,7 @@ impl Session {
 }
 
 fn parse_command(json: &str) -> Result<Command> {
-    serde_json::from_str(json).map_err(|e| BenefitsError::invalid(format!("invalid `command`: {e}")))
+    serde_json::from_str(json).map_err(|e| BenefitsError::invalid("command", e))
 }
 
 fn outcome_json(outcome: &Outcome) -> Result<String> {

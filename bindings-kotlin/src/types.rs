@@ -147,7 +147,7 @@ impl From<core::Money> for Money {
 
 /// An organization (a partner company).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct OrganizationView {
+pub struct Organization {
     /// Id, e.g. `org-1`.
     pub id: String,
     /// Company name.
@@ -162,7 +162,7 @@ pub struct OrganizationView {
     pub admin_id: String,
 }
 
-impl From<core::OrganizationView> for OrganizationView {
+impl From<core::OrganizationView> for Organization {
     fn from(v: core::OrganizationView) -> Self {
         Self {
             id: v.id.to_string(),
@@ -177,7 +177,7 @@ impl From<core::OrganizationView> for OrganizationView {
 
 /// A user.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct UserView {
+pub struct User {
     /// Id, e.g. `usr-1-2`.
     pub id: String,
     /// Name.
@@ -190,7 +190,7 @@ pub struct UserView {
     pub language: String,
 }
 
-impl From<core::UserView> for UserView {
+impl From<core::UserView> for User {
     fn from(v: core::UserView) -> Self {
         Self {
             id: v.id.to_string(),
@@ -204,7 +204,7 @@ impl From<core::UserView> for UserView {
 
 /// A purchased package.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PackageView {
+pub struct Package {
     /// Id, e.g. `pkg-1-1`.
     pub id: String,
     /// Catalog code, e.g. `action-pack`.
@@ -227,7 +227,7 @@ pub struct PackageView {
     pub benefit_ids: Vec<String>,
 }
 
-impl From<core::PackageView> for PackageView {
+impl From<core::PackageView> for Package {
     fn from(v: core::PackageView) -> Self {
         Self {
             id: v.id.to_string(),
@@ -246,7 +246,7 @@ impl From<core::PackageView> for PackageView {
 
 /// A Go-To-Market offer (R27, R28).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct OfferView {
+pub struct Offer {
     /// Id, e.g. `ofr-1-1`.
     pub id: String,
     /// The benefit listing it.
@@ -265,7 +265,7 @@ pub struct OfferView {
     pub expires_at: Option<Timestamp>,
 }
 
-impl From<core::OfferView> for OfferView {
+impl From<core::OfferView> for Offer {
     fn from(v: core::OfferView) -> Self {
         Self {
             id: v.id.to_string(),
@@ -282,7 +282,7 @@ impl From<core::OfferView> for OfferView {
 
 /// A benefit with its details (R07). Fields not of its kind are empty.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct BenefitView {
+pub struct Benefit {
     /// Id, e.g. `ben-1-4`.
     pub id: String,
     /// Package.
@@ -322,10 +322,10 @@ pub struct BenefitView {
     /// When it expires, if it runs for a term.
     pub expires_at: Option<Timestamp>,
     /// Go-To-Market: its offers (R27).
-    pub offers: Vec<OfferView>,
+    pub offers: Vec<Offer>,
 }
 
-impl From<core::BenefitView> for BenefitView {
+impl From<core::BenefitView> for Benefit {
     fn from(v: core::BenefitView) -> Self {
         Self {
             id: v.id.to_string(),
@@ -347,14 +347,14 @@ impl From<core::BenefitView> for BenefitView {
             alternate_email: v.alternate_email.map(|e| e.to_string()),
             active_at: v.active_at,
             expires_at: v.expires_at,
-            offers: v.offers.into_iter().map(OfferView::from).collect(),
+            offers: v.offers.into_iter().map(Offer::from).collect(),
         }
     }
 }
 
 /// An assistance request (R21).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct RequestView {
+pub struct Request {
     /// Id, e.g. `req-1-3`.
     pub id: String,
     /// Benefit drawn from.
@@ -373,7 +373,7 @@ pub struct RequestView {
     pub status: Status,
 }
 
-impl From<core::RequestView> for RequestView {
+impl From<core::RequestView> for Request {
     fn from(v: core::RequestView) -> Self {
         Self {
             id: v.id.to_string(),
@@ -390,7 +390,7 @@ impl From<core::RequestView> for RequestView {
 
 /// A cancellation service request and its answer (R30).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct CancellationView {
+pub struct Cancellation {
     /// Id.
     pub id: String,
     /// Package or offer id.
@@ -407,7 +407,7 @@ pub struct CancellationView {
     pub refusal: Option<String>,
 }
 
-impl From<core::CancellationView> for CancellationView {
+impl From<core::CancellationView> for Cancellation {
     fn from(v: core::CancellationView) -> Self {
         Self {
             id: v.id.to_string(),
@@ -423,7 +423,7 @@ impl From<core::CancellationView> for CancellationView {
 
 /// The marketing contact (R25).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct MarketingContactView {
+pub struct MarketingContact {
     /// The user.
     pub user_id: String,
     /// Contact email.
@@ -434,7 +434,7 @@ pub struct MarketingContactView {
     pub language: String,
 }
 
-impl From<core::MarketingContactView> for MarketingContactView {
+impl From<core::MarketingContactView> for MarketingContact {
     fn from(v: core::MarketingContactView) -> Self {
         Self { user_id: v.user_id.to_string(), email: v.email.to_string(), phone: v.phone, language: v.language.to_string() }
     }
@@ -465,7 +465,7 @@ impl From<core::AuditEntry> for AuditEntry {
 
 /// A key pool's counts (program side).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct KeyPoolView {
+pub struct KeyPool {
     /// The product.
     pub product: String,
     /// Keys stocked in all.
@@ -476,7 +476,7 @@ pub struct KeyPoolView {
     pub available: i64,
 }
 
-impl From<core::KeyPoolView> for KeyPoolView {
+impl From<core::KeyPoolView> for KeyPool {
     fn from(v: core::KeyPoolView) -> Self {
         Self { product: v.product, stocked: long(v.stocked), allocated: long(v.allocated), available: long(v.available) }
     }
@@ -498,34 +498,14 @@ impl From<core::DispatchReport> for DispatchReport {
 }
 
 /// Where a mail's delivery is.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum Delivery {
     /// Not yet handed over.
     Pending,
     /// Handed over and refused; the next dispatch retries it.
-    Failed {
-        /// Attempts so far.
-        attempts: i64,
-        /// The last refusal.
-        last_error: String,
-    },
+    Failed,
     /// Accepted by the mailer; never sent again.
-    Sent {
-        /// When.
-        sent_at: Timestamp,
-        /// Attempts it took.
-        attempts: i64,
-    },
-}
-
-impl From<DeliveryState> for Delivery {
-    fn from(state: DeliveryState) -> Self {
-        match state {
-            DeliveryState::Pending => Self::Pending,
-            DeliveryState::Failed { attempts, last_error } => Self::Failed { attempts: i64::from(attempts), last_error },
-            DeliveryState::Sent { sent_at, attempts } => Self::Sent { sent_at, attempts: i64::from(attempts) },
-        }
-    }
+    Sent,
 }
 
 /// A mail in the outbox with its delivery state.
@@ -535,10 +515,21 @@ pub struct OutboxEntry {
     pub mail: crate::Mail,
     /// Where its delivery is.
     pub delivery: Delivery,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The last refusal, while `FAILED`.
+    pub last_error: Option<String>,
+    /// When the mailer accepted it, once `SENT`.
+    pub sent_at: Option<Timestamp>,
 }
 
 impl From<core::OutboxEntry> for OutboxEntry {
     fn from(entry: core::OutboxEntry) -> Self {
-        Self { mail: entry.mail.into(), delivery: entry.delivery.into() }
+        let (delivery, attempts, last_error, sent_at) = match entry.delivery {
+            DeliveryState::Pending => (Delivery::Pending, 0, None, None),
+            DeliveryState::Failed { attempts, last_error } => (Delivery::Failed, attempts, Some(last_error), None),
+            DeliveryState::Sent { sent_at, attempts } => (Delivery::Sent, attempts, None, Some(sent_at)),
+        };
+        Self { mail: entry.mail.into(), delivery, attempts: i64::from(attempts), last_error, sent_at }
     }
 }

@@ -38,6 +38,14 @@ class ConversionsTest {
     }
 
     @Test
+    fun theCatalogRoundTripsAsJson() {
+        World().use { w ->
+            val json = w.center.catalogJson()
+            BenefitCenter.inMemory(w.clock, catalog = json).use { again -> assertEquals(json, again.catalogJson()) }
+        }
+    }
+
+    @Test
     fun bigDecimalsRoundTripExactly() {
         World().use { w ->
             val pkg = w.admin.purchasePackage("action-pack")

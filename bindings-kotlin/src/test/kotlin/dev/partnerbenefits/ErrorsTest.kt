@@ -49,9 +49,11 @@ class ErrorsTest {
     @Test
     fun invalidInput() {
         World().use { w ->
-            expect<BenefitsException.InvalidInput>("invalid_input") {
+            val e = expect<BenefitsException.InvalidInput>("invalid_input") {
                 w.center.createOrganization("Contoso", "not-an-email", "Avery", "avery@contoso.com")
             }
+            assertEquals("account_email", e.field)
+            assertEquals("retries", expect<BenefitsException.InvalidInput>("invalid_input") { w.admin.withRetries(-2) }.field)
             expect<BenefitsException.InvalidInput>("invalid_input") { w.center.session("organization one", w.org.adminId) }
             expect<BenefitsException.InvalidInput>("invalid_input") { w.admin.benefit("pkg-1-1") }
             expect<BenefitsException.InvalidInput>("invalid_input") { w.admin.withRetries(-1) }
@@ -66,10 +68,10 @@ class ErrorsTest {
     fun invalidCatalog() {
         ManualClock(T0).use { clock ->
             val e = expect<BenefitsException.InvalidCatalog>("invalid_catalog") {
-                BenefitCenter.inMemory(clock, catalogJson = """{"schema_version": 1, "packages": []}""")
+                BenefitCenter.inMemory(clock, catalog = """{"schema_version": 1, "packages": []}""")
             }
             assertTrue(e.detail.isNotEmpty())
-            expect<BenefitsException.InvalidCatalog>("invalid_catalog") { BenefitCenter.inMemory(clock, catalogJson = "not json") }
+            expect<BenefitsException.InvalidCatalog>("invalid_catalog") { BenefitCenter.inMemory(clock, catalog = "not json") }
         }
     }
 
@@ -100,7 +102,7 @@ class ErrorsTest {
         World(stockDemoKeys = false).use { w ->
             assertEquals(0L, w.center.program().keyPool("windows-server").stocked)
             expect<BenefitsException.CapacityExhausted>("capacity_exhausted") { w.admin.purchasePackage("action-pack") }
-            assertEquals(listOf<PackageView>(), w.admin.packages())
+            assertEquals(listOf<Package>(), w.admin.packages())
         }
     }
 
@@ -125,6 +127,8 @@ class ErrorsTest {
                 w.admin.requestAssistance(advisory.id, Phase.PRESALES, BigDecimal("5.5"), "too much")
             }
             assertTrue(e.detail.contains("5.5"), e.detail)
+            assertEquals(BigDecimal("5.5"), e.requested)
+            assertEquals(0, BigDecimal("5").compareTo(e.available))
         }
     }
 
@@ -174,9 +178,9 @@ class ErrorsTest {
             val pkg = w.admin.purchasePackage("action-pack")
             w.admin.assignUser(w.benefit(pkg, "visual-studio").id, w.user("Devon Dev"))
             assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
-            val delivery = w.center.outbox().single().delivery
-            assertTrue(delivery is Delivery.Failed, delivery.toString())
-            assertTrue((delivery as Delivery.Failed).lastError.contains("relay refused mail-"), delivery.lastError)
+            val entry = w.center.outbox().single()
+            assertEquals(Delivery.FAILED, entry.delivery)
+            assertTrue(entry.lastError!!.contains("relay refused mail-"), entry.lastError)
         }
     }
 

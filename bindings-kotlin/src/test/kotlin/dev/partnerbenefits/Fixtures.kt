@@ -16,14 +16,14 @@ internal class World(
     stockDemoKeys: Boolean = true,
 ) : AutoCloseable {
     val center: BenefitCenter = BenefitCenter.inMemory(clock, mailer, stockDemoKeys)
-    val org: OrganizationView =
+    val org: Organization =
         center.createOrganization("Contoso Ltd", "partners@contoso.com", "Avery Admin", "avery@contoso.com")
     val admin: Session = center.session(org.id, org.adminId)
 
     fun user(name: String, vararg roles: Role): String =
         admin.addUser(name, "${name.lowercase().replace(' ', '.')}@contoso.com", roles.toList())
 
-    fun benefit(pkg: PackageView, code: String): BenefitView = admin.benefits(pkg.id).single { it.code == code }
+    fun benefit(pkg: Package, code: String): Benefit = admin.benefits(pkg.id).single { it.code == code }
 
     /** An id of this organization that names nothing, e.g. `ben-1-999`. */
     fun missing(prefix: String): String = "$prefix-${org.id.removePrefix("org-")}-999"

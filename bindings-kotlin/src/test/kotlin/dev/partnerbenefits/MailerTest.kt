@@ -19,7 +19,7 @@ class MailerTest {
         val mailer = RecordingMailer()
         World(mailer = mailer).use { w ->
             queueOneMail(w)
-            assertEquals(Delivery.Pending, w.center.outbox().single().delivery)
+            assertEquals(Delivery.PENDING, w.center.outbox().single().delivery)
             assertEquals(DispatchReport(1, 0), w.center.dispatchMail())
             val mail = mailer.sent.single()
             assertEquals(listOf("devon.dev@contoso.com"), mail.to)
@@ -28,7 +28,8 @@ class MailerTest {
             assertEquals("en", mail.language)
             assertEquals(T0, mail.createdAt)
             assertTrue(mail.subject.isNotBlank() && mail.body.isNotBlank())
-            assertEquals(Delivery.Sent(T0, 1), w.center.outbox().single().delivery)
+            val sent = w.center.outbox().single()
+            assertEquals(OutboxEntry(mail, Delivery.SENT, 1, null, T0), sent)
             // Sent mail is never sent again.
             assertEquals(DispatchReport(0, 0), w.center.dispatchMail())
             assertEquals(1, mailer.sent.size)
@@ -49,15 +50,19 @@ class MailerTest {
             queueOneMail(w)
             assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
             assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
-            val failed = w.center.outbox().single().delivery as Delivery.Failed
+            val failed = w.center.outbox().single()
+            assertEquals(Delivery.FAILED, failed.delivery)
             assertEquals(2L, failed.attempts)
-            assertTrue(failed.lastError.contains("smtp down"), failed.lastError)
+            assertTrue(failed.lastError!!.contains("smtp down"), failed.lastError)
             assertTrue(sent.sent.isEmpty())
 
             down.set(false)
             w.clock.advance(60)
             assertEquals(DispatchReport(1, 0), w.center.dispatchMail())
-            assertEquals(Delivery.Sent(T0.plusSeconds(60), 3), w.center.outbox().single().delivery)
+            val delivered = w.center.outbox().single()
+            assertEquals(Delivery.SENT, delivered.delivery)
+            assertEquals(3L, delivered.attempts)
+            assertEquals(T0.plusSeconds(60), delivered.sentAt)
             assertEquals(1, sent.sent.size)
         }
     }
@@ -67,8 +72,9 @@ class MailerTest {
         World().use { w ->
             queueOneMail(w)
             assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
-            val failed = w.center.outbox().single().delivery as Delivery.Failed
-            assertTrue(failed.lastError.contains("no mailer"), failed.lastError)
+            val queued = w.center.outbox().single()
+            assertEquals(Delivery.FAILED, queued.delivery)
+            assertTrue(queued.lastError!!.contains("no mailer"), queued.lastError)
         }
     }
 }

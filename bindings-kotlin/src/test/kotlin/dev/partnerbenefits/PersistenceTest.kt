@@ -15,7 +15,7 @@ class PersistenceTest {
         lateinit var orgId: String
         lateinit var adminId: String
         lateinit var devId: String
-        lateinit var pkg: PackageView
+        lateinit var pkg: Package
         lateinit var key: String
         BenefitCenter.open(path, clock).use { center ->
             val org = center.createOrganization("Contoso Ltd", "partners@contoso.com", "Avery Admin", "avery@contoso.com")
@@ -43,7 +43,7 @@ class PersistenceTest {
             assertEquals(devId, admin.marketingContact()?.userId)
             // The same key comes back from the vault; the pool was not stocked again.
             admin.getKeys(benefits.single { it.code == "windows-server" }.id, "en", "x64").use { assertEquals(listOf(key), it.keys()) }
-            assertEquals(KeyPoolView("windows-server", 1000, 1, 999), center.program().keyPool("windows-server"))
+            assertEquals(KeyPool("windows-server", 500, 1, 499), center.program().keyPool("windows-server"))
             assertEquals(1, center.outbox().size)
             assertTrue(center.auditLog(orgId).size >= 6)
             // New work continues the same streams.
@@ -61,17 +61,22 @@ class PersistenceTest {
     fun aNewFileWithoutDemoKeysHasEmptyPools(@TempDir dir: Path) {
         ManualClock(T0).use { clock ->
             BenefitCenter.open(dir.resolve("empty.db").toString(), clock, stockDemoKeys = false).use { center ->
-                assertEquals(KeyPoolView("office-professional-plus", 0, 0, 0), center.program().keyPool("office-professional-plus"))
+                assertEquals(KeyPool("office-professional-plus", 0, 0, 0), center.program().keyPool("office-professional-plus"))
                 assertEquals(3L, center.program().stockKeys("office-professional-plus", listOf("K-1", "K-2", "K-3")))
             }
         }
     }
 
     @Test
-    fun theSystemClockIsTheDefault(@TempDir dir: Path) {
+    fun withTheSystemClockNoDemoKeysUnlessAskedFor(@TempDir dir: Path) {
         BenefitCenter.open(dir.resolve("now.db").toString()).use { center ->
             val now = java.time.Instant.now()
             assertTrue(java.time.Duration.between(center.now(), now).abs().seconds < 60)
+            // Production set-up: the program stocks real keys.
+            assertEquals(0L, center.program().keyPool("windows-server").stocked)
+        }
+        BenefitCenter.open(dir.resolve("demo.db").toString(), stockDemoKeys = true).use { center ->
+            assertEquals(500L, center.program().keyPool("windows-server").stocked)
         }
     }
 }

@@ -30,7 +30,7 @@ class SeedFlowsTest {
             assertEquals(2, w.admin.benefitsIn(Category.SOFTWARE).size)
             assertEquals(benefits.single { it.code == "visual-studio" }, w.admin.benefit(benefits.single { it.code == "visual-studio" }.id))
             val pool = w.center.program().keyPool("windows-server")
-            assertEquals(KeyPoolView("windows-server", 1000, 1, 999), pool)
+            assertEquals(KeyPool("windows-server", 500, 1, 499), pool)
         }
     }
 
@@ -176,7 +176,7 @@ class SeedFlowsTest {
             assertThrows<BenefitsException.PreconditionFailed> { w.admin.activateOffer(offer.id) }
             w.admin.setMarketingContact(w.org.adminId, "marketing@contoso.com", "+1 425 555 0100", "en")
             assertEquals(
-                MarketingContactView(w.org.adminId, "marketing@contoso.com", "+1 425 555 0100", "en"),
+                MarketingContact(w.org.adminId, "marketing@contoso.com", "+1 425 555 0100", "en"),
                 w.admin.marketingContact(),
             )
 
@@ -261,9 +261,9 @@ class SeedFlowsTest {
             assertEquals(listOf("application-development"), w.admin.organization().competencies)
             assertThrows<BenefitsException.NotFound> { program.revokeCompetency(w.org.id, "cloud-platform") }
             assertEquals(listOf(w.org.id), program.organizations())
-            // silver-core took 2 of the 1000 demo keys; 2 more are stocked.
-            assertEquals(1000L, program.stockKeys("sql-server", listOf("SQL-A", "SQL-B")))
-            assertEquals(KeyPoolView("sql-server", 1002, 2, 1000), program.keyPool("sql-server"))
+            // silver-core took 2 of the 500 demo keys; 2 more are stocked.
+            assertEquals(500L, program.stockKeys("sql-server", listOf("SQL-A", "SQL-B")))
+            assertEquals(KeyPool("sql-server", 502, 2, 500), program.keyPool("sql-server"))
         }
     }
 
