@@ -98,6 +98,13 @@ fn a_silent_server_times_out() {
 }
 
 #[test]
+fn sslmode_require_fails_rather_than_going_plain() {
+    let Some(url) = common::pg_url("sslmode_require_fails_rather_than_going_plain") else { return };
+    let url = format!("{url}{}sslmode=require", if url.contains('?') { '&' } else { '?' });
+    assert!(matches!(PostgresStore::connect(&url), Err(Error::Storage { .. })));
+}
+
+#[test]
 fn debug_output_never_shows_the_password() {
     let Some(url) = common::pg_url("debug_output_never_shows_the_password") else { return };
     let store = common::fresh(&url, "dbg");
