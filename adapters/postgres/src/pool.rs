@@ -149,11 +149,13 @@ pub(crate) fn open_client(config: &Config, schema: Option<&str>, timeout: Durati
             return Err(Error::storage(format!("PostgreSQL did not answer within {} s (connect timeout)", timeout.as_secs_f32())));
         }
     };
+    // Our transactions never wait on the host: one left open (a client cut
+    // off by the network) is ended by the server, releasing its row locks.
+    let mut setup = String::from("SET idle_in_transaction_session_timeout = '60s';");
     if let Some(schema) = schema {
-        client
-            .batch_execute(&format!("SET search_path TO {}", quote_ident(schema)))
-            .map_err(|e| Error::storage(format!("cannot select schema `{schema}`: {}", describe(&e))))?;
+        setup.push_str(&format!("SET search_path TO {};", quote_ident(schema)));
     }
+    client.batch_execute(&setup).map_err(|e| Error::storage(format!("cannot set up the session: {}", describe(&e))))?;
     Ok(client)
 }
 
