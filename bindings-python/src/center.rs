@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 use rust_decimal::Decimal;
 
+use crate::commands::{PyCommand, PyOutcome};
 use crate::convert::{aware_utc, id, parse_category, parse_enum, repr_fields, run};
 use crate::errors::to_py;
 use crate::values::{
@@ -389,6 +390,18 @@ impl PySession {
     /// This session, retrying a command up to `retries` times on `Conflict`.
     fn with_retries(&self, retries: u32) -> Self {
         Self { session: self.session.with_retries(retries) }
+    }
+
+    /// Applies one command.
+    fn execute(&self, py: Python<'_>, command: PyRef<'_, PyCommand>) -> PyResult<PyOutcome> {
+        let command = command.command.clone();
+        run(py, || self.session.execute(command)).map(Into::into)
+    }
+
+    /// Applies many commands in one atomic commit: all of them or none.
+    fn execute_batch(&self, py: Python<'_>, commands: Vec<PyRef<'_, PyCommand>>) -> PyResult<Vec<PyOutcome>> {
+        let commands: Vec<_> = commands.iter().map(|c| c.command.clone()).collect();
+        run(py, || self.session.execute_batch(&commands)).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     // ----- account settings -----

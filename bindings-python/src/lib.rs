@@ -3,6 +3,7 @@
 //! values and maps errors; every rule lives in the core crate.
 
 mod center;
+mod commands;
 mod convert;
 mod errors;
 mod values;
@@ -16,6 +17,8 @@ mod _native {
 
     #[pymodule_export]
     use super::center::{PyBenefitCenter, PyManualClock, PyProgram, PySession};
+    #[pymodule_export]
+    use super::commands::{PyCommand, PyOutcome};
     #[pymodule_export]
     use super::errors::{
         BenefitsError, CapacityExhausted, Conflict, InsufficientBalance, InvalidCatalog, InvalidTransition, MailError, NotFound,
