@@ -11,6 +11,7 @@
 pub mod baseline;
 mod generate;
 pub mod replay;
+pub mod scale;
 
 use partner_benefits::Command;
 use partner_benefits::values::PartnerLevel;

@@ -1,0 +1,137 @@
+//! SQLite store: commands per second with one durable transaction per command
+//! and with `execute_batch` of 1 000 commands per transaction, against raw
+//! rusqlite inserts of the same event rows, grouped the same way, with the
+//! same pragmas (WAL, `synchronous=FULL`).
+//!
+//! `cargo bench -p partner-benefits-benches --bench sqlite` (`-- --quick` or
+//! `BENCH_QUICK=1` for the CI smoke run). The files go to a temporary
+//! directory under `BENCH_DIR` (default: the system temporary directory).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use partner_benefits::{BenefitCenter, BenefitId, CenterOptions, Command, Error, ManualClock, RecordingMailer, Store};
+use partner_benefits_benches::scale::{add_user, churn, seat_catalog};
+use partner_benefits_benches::{START, quick_mode};
+use partner_benefits_sqlite::SqliteStore;
+use rusqlite::Connection;
+
+const USERS: u32 = 1_000;
+
+/// A center on a new SQLite file with one organization of `USERS` users and
+/// a purchased `seats` package; returns the admin session and the benefit.
+fn prepared(path: &Path) -> Result<(partner_benefits::Session, BenefitId), Error> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path)?);
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap_or_default()));
+    let center =
+        BenefitCenter::with_options(store, Arc::new(RecordingMailer::new()), clock, seat_catalog(USERS)?, CenterOptions::default());
+    let org = center.create_organization("Bench Ltd", "partners@bench.example", "Admin", "admin@bench.example")?;
+    let admin = center.session(org.id, org.admin_id);
+    let adds: Vec<Command> = (2..u64::from(USERS) + 2).map(|seq| add_user(org.id, seq)).collect();
+    admin.execute_batch(&adds)?;
+    admin.purchase_package("seats")?;
+    Ok((admin, BenefitId::new(org.id, 1)))
+}
+
+/// Commands per second through the core: `batch` commands per transaction.
+fn core(path: &Path, commands: usize, batch: usize) -> Result<f64, Error> {
+    let (admin, benefit) = prepared(path)?;
+    let all: Vec<Command> = churn(benefit, USERS, 0..commands).collect();
+    let started = Instant::now();
+    if batch == 1 {
+        for command in all {
+            admin.execute(command)?;
+        }
+    } else {
+        for chunk in all.chunks(batch) {
+            admin.execute_batch(chunk)?;
+        }
+    }
+    Ok(commands as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The event rows the churn's commands wrote (after the setup), in order.
+fn churn_rows(path: &Path, skip: i64) -> rusqlite::Result<Vec<(String, i64, String)>> {
+    let conn = Connection::open(path)?;
+    let mut statement =
+        conn.prepare("SELECT stream, version, body FROM events WHERE stream LIKE 'org-%' AND version > ?1 ORDER BY version")?;
+    let rows = statement.query_map([skip], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+/// Commands per second of raw inserts of `rows`, grouped as the churn's
+/// commands (2 rows for an assignment, 1 for a removal), `batch` commands per transaction.
+fn raw(path: &Path, rows: &[(String, i64, String)], batch: usize) -> rusqlite::Result<f64> {
+    let mut conn = Connection::open(path)?;
+    let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    conn.execute_batch(
+        "PRAGMA synchronous=FULL;
+         CREATE TABLE events (stream TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (stream, version)) STRICT, WITHOUT ROWID;",
+    )?;
+    let mut groups = Vec::new();
+    let mut at = 0;
+    let mut command = 0;
+    while at < rows.len() {
+        let size = if command % 2 == 0 { 2 } else { 1 };
+        groups.push(rows.get(at..(at + size).min(rows.len())).unwrap_or_default());
+        at += size;
+        command += 1;
+    }
+    let started = Instant::now();
+    for chunk in groups.chunks(batch) {
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached("INSERT INTO events (stream, version, body) VALUES (?1, ?2, ?3)")?;
+            for (stream, version, body) in chunk.iter().flat_map(|g| g.iter()) {
+                insert.execute(rusqlite::params![stream, version, body])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(groups.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+fn main() {
+    let quick = quick_mode();
+    let base = std::env::var_os("BENCH_DIR").map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    let Ok(dir) = tempfile::tempdir_in(&base) else {
+        eprintln!("cannot make a temporary directory under {}", base.display());
+        std::process::exit(1);
+    };
+    let (single_n, batch_n) = if quick { (200, 4_000) } else { (2_000, 50_000) };
+    let run = || -> Result<(), Error> {
+        let sql = |e: rusqlite::Error| Error::storage(e.to_string());
+        let single = core(&dir.path().join("single.db"), single_n, 1)?;
+        let batched = core(&dir.path().join("batched.db"), batch_n, 1_000)?;
+        // The setup (users, purchase) wrote versions up to this one.
+        let setup = {
+            let (_, _) = prepared(&dir.path().join("setup.db"))?;
+            let conn = Connection::open(dir.path().join("setup.db")).map_err(sql)?;
+            conn.query_row("SELECT max(version) FROM events WHERE stream LIKE 'org-%'", [], |r| r.get::<_, i64>(0)).map_err(sql)?
+        };
+        let single_rows = churn_rows(&dir.path().join("single.db"), setup).map_err(sql)?;
+        let batched_rows = churn_rows(&dir.path().join("batched.db"), setup).map_err(sql)?;
+        let raw_single = raw(&dir.path().join("raw-single.db"), &single_rows, 1).map_err(sql)?;
+        let raw_batched = raw(&dir.path().join("raw-batched.db"), &batched_rows, 1_000).map_err(sql)?;
+        let avg = |rows: &[(String, i64, String)]| rows.iter().map(|r| r.2.len()).sum::<usize>() as f64 / rows.len().max(1) as f64;
+        println!(
+            "event rows: {} (single) / {} (batched), {:.0} bytes of JSON each on average",
+            single_rows.len(),
+            batched_rows.len(),
+            avg(&batched_rows)
+        );
+        println!("| mode | commands | core cmd/s | raw rusqlite cmd/s | core / raw |");
+        println!("| --- | ---: | ---: | ---: | ---: |");
+        println!("| one durable transaction per command | {single_n} | {single:.0} | {raw_single:.0} | {:.3} |", single / raw_single);
+        println!(
+            "| `execute_batch` of 1000 per transaction | {batch_n} | {batched:.0} | {raw_batched:.0} | {:.3} |",
+            batched / raw_batched
+        );
+        Ok(())
+    };
+    if let Err(err) = run() {
+        eprintln!("sqlite bench failed: {err}");
+        std::process::exit(1);
+    }
+}
