@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use partner_benefits::store::{Commit, Loaded, Snapshot};
 use partner_benefits::{
-    BenefitCenter, BenefitId, Catalog, CenterOptions, Error, LicenseKey, MailId, ManualClock, MemoryStore, OfferId, OrganizationId,
-    OutboxEntry, PackageId, PartnerLevel, Phase, RecordedEvent, RecordingMailer, RequestId, Role, Store, StreamId, Timestamp, UserId,
+    BenefitCenter, BenefitId, CenterOptions, Error, LicenseKey, MailId, ManualClock, MemoryStore, OfferId, OrganizationId, OutboxEntry,
+    PackageId, PartnerLevel, Phase, RecordedEvent, RecordingMailer, RequestId, Role, Store, StreamId, Timestamp, UserId,
 };
 use partner_benefits_scenarios::*;
 use rust_decimal::Decimal;
@@ -343,8 +343,7 @@ fn run(fail_at: u64) -> Run {
     let clock = Arc::new(ManualClock::new(start()));
     // Snapshots every few events, so faults also hit snapshot writes (which lose nothing).
     let options = CenterOptions { snapshot_every: 5, ..CenterOptions::default() };
-    let center =
-        BenefitCenter::with_options(store.clone(), Arc::new(RecordingMailer::new()), clock.clone(), Catalog::builtin().unwrap(), options);
+    let center = BenefitCenter::with_options(store.clone(), Arc::new(RecordingMailer::new()), clock.clone(), catalog(), options);
     Run { inner, store, world: World { center, clock, ids: RefCell::new(Ids::default()) } }
 }
 

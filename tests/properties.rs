@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use partner_benefits::state::{BenefitDetail, OrganizationState};
 use partner_benefits::{
-    BenefitCenter, BenefitId, Catalog, Category, CenterOptions, Clock, Error, ManualClock, MemoryStore, PackageId, PartnerLevel, Phase,
+    BenefitCenter, BenefitId, Category, CenterOptions, Clock, Error, ManualClock, MemoryStore, PackageId, PartnerLevel, Phase,
     RecordingMailer, RequestId, Role, Session, Status, Store, StreamId, UserId,
 };
 use partner_benefits_scenarios::*;
@@ -87,13 +87,13 @@ impl Arbitrary for Op {
     }
 }
 
-/// A short sequence of steps: small enough that 10 000 run in seconds.
+/// A sequence of up to 20 steps: small enough that 10 000 run in well under a minute (debug build).
 #[derive(Debug, Clone)]
 struct Script(Vec<Op>);
 
 impl Arbitrary for Script {
     fn arbitrary(g: &mut Gen) -> Self {
-        let len = usize::arbitrary(g) % 17;
+        let len = usize::arbitrary(g) % 21;
         Script((0..len).map(|_| Op::arbitrary(g)).collect())
     }
 
@@ -146,7 +146,7 @@ impl World {
         let store = Arc::new(MemoryStore::new());
         // Snapshots every few events, so reloads also start from snapshots.
         let options = CenterOptions { snapshot_every: 25, ..CenterOptions::default() };
-        let center = BenefitCenter::with_options(store.clone(), mailer.clone(), clock.clone(), Catalog::builtin().unwrap(), options);
+        let center = BenefitCenter::with_options(store.clone(), mailer.clone(), clock.clone(), catalog(), options);
         stock_all(&center, 40);
         let (org, admin, user_admin, agent, mpn_admin, dev, dev2) = populate(&center, "Contoso", ACCOUNT_EMAIL, "contoso.com");
         center.program().set_partner_level(org, PartnerLevel::Silver).unwrap();
@@ -443,7 +443,7 @@ fn replay_matches(world: &World) -> Result<(), String> {
     let store: Arc<dyn Store> = world.store.clone();
     let replayed = replaying(store.clone(), world.mailer.clone(), world.clock.clone());
     ensure!(picture(&replayed.session(world.org, world.admin)) == live, "a center replaying the log shows another state");
-    let from_snapshot = BenefitCenter::new(store, world.mailer.clone(), world.clock.clone(), Catalog::builtin().unwrap());
+    let from_snapshot = BenefitCenter::new(store, world.mailer.clone(), world.clock.clone(), catalog());
     ensure!(picture(&from_snapshot.session(world.org, world.admin)) == live, "a center loading the snapshot shows another state");
     // The raw fold of the events agrees with the views.
     let events = world.store.read_events(&StreamId::Organization(world.org), 0, usize::MAX).unwrap();

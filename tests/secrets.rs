@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use partner_benefits::state::OrganizationState;
 use partner_benefits::{
-    BenefitCenter, Catalog, CenterOptions, Command, Error, LicenseKey, ManualClock, MemoryStore, PartnerLevel, Phase, RecordingMailer,
-    Role, Store, StreamId,
+    BenefitCenter, CenterOptions, Command, Error, LicenseKey, ManualClock, MemoryStore, PartnerLevel, Phase, RecordingMailer, Role, Store,
+    StreamId,
 };
 use partner_benefits_scenarios::*;
 use rust_decimal::Decimal;
@@ -82,7 +82,7 @@ fn b3_no_sentinel_key_in_any_output_of_any_flow() {
     let store = Arc::new(MemoryStore::new());
     // Snapshots every few events, so they are written and searched too.
     let options = CenterOptions { snapshot_every: 4, ..CenterOptions::default() };
-    let center = BenefitCenter::with_options(store.clone(), mailer.clone(), clock.clone(), Catalog::builtin().unwrap(), options);
+    let center = BenefitCenter::with_options(store.clone(), mailer.clone(), clock.clone(), catalog(), options);
     let mut hay = Haystack::default();
     stock_all(&center, 60);
     let program = center.program();

@@ -6,9 +6,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Barrier};
 
 use partner_benefits::lifecycle::delivery::DeliveryState;
-use partner_benefits::{
-    BenefitCenter, Catalog, Category, Command, Error, MailTopic, PartnerLevel, Phase, RefundRefusal, Role, Status, UserId,
-};
+use partner_benefits::{BenefitCenter, Category, Command, Error, MailTopic, PartnerLevel, Phase, RefundRefusal, Role, Status, UserId};
 use partner_benefits_scenarios::*;
 use rust_decimal::Decimal;
 
@@ -936,7 +934,7 @@ fn b5_two_writers_never_both_take_the_last_keys() {
             f.center.program().stock_keys(product, sentinel_keys(product, count)).unwrap();
         }
         let (other, other_admin, ..) = populate(&f.center, "Fabrikam", "partners@fabrikam.com", "fabrikam.com");
-        let second = BenefitCenter::new(f.store.clone(), f.mailer.clone(), f.clock.clone(), Catalog::builtin().unwrap());
+        let second = BenefitCenter::new(f.store.clone(), f.mailer.clone(), f.clock.clone(), catalog());
         let buyers = [(f.center.clone(), f.org, f.admin), (second, other, other_admin)];
         let barrier = Arc::new(Barrier::new(2));
         let results: Vec<_> = std::thread::scope(|scope| {

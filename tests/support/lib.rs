@@ -3,8 +3,8 @@
 //! organization with a Global admin and one user of every other role.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{Duration, TimeZone, Utc};
 use partner_benefits::lifecycle::delivery::DeliveryState;
@@ -23,6 +23,12 @@ pub const SENTINEL: &str = "SENTINEL-KEY-";
 
 /// The company's Partner Center account email.
 pub const ACCOUNT_EMAIL: &str = "partners@contoso.com";
+
+/// The built-in catalog, parsed once per test process.
+pub fn catalog() -> Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::builtin().unwrap()).clone()
+}
 
 /// 2026-03-02T09:00:00Z, where every fixture clock starts.
 pub fn start() -> Timestamp {
@@ -99,7 +105,7 @@ impl Fixture {
     pub fn over(store: Arc<dyn Store>, per_product: usize) -> Self {
         let clock = Arc::new(ManualClock::new(start()));
         let mailer = Arc::new(RecordingMailer::new());
-        let center = BenefitCenter::new(store.clone(), mailer.clone(), clock.clone(), Catalog::builtin().unwrap());
+        let center = BenefitCenter::new(store.clone(), mailer.clone(), clock.clone(), catalog());
         if per_product > 0 {
             stock_all(&center, per_product);
         }
@@ -150,7 +156,7 @@ impl Default for Fixture {
 /// it shows is the fold of the whole event log.
 pub fn replaying(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<ManualClock>) -> BenefitCenter {
     let options = CenterOptions { snapshot_every: 0, ..CenterOptions::default() };
-    BenefitCenter::with_options(Arc::new(ReplayOnly(store)), mailer, clock, Catalog::builtin().unwrap(), options)
+    BenefitCenter::with_options(Arc::new(ReplayOnly(store)), mailer, clock, catalog(), options)
 }
 
 /// A store that hides its snapshots (and keeps none), so loading replays every event.
