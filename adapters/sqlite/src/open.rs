@@ -43,7 +43,7 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions, target: u32) -> Result<
         Ok(_) => {}
     }
     check_file_header(path, &shown)?;
-    inspect(path, &shown)?;
+    inspect(path, &shown, options)?;
     let mut conn = open_read_write(path, &shown, options)?;
     schema::migrate(&mut conn, &shown, target, false)?;
     Ok(conn)
@@ -147,10 +147,11 @@ fn check_file_header(path: &Path, shown: &str) -> Result<(), Error> {
 }
 
 /// Opens read-only and checks that the file is ours and not newer than us.
-fn inspect(path: &Path, shown: &str) -> Result<(), Error> {
+fn inspect(path: &Path, shown: &str, options: &SqliteOptions) -> Result<(), Error> {
     let context = format!("inspecting `{shown}`");
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(sql(&context))?;
+    conn.busy_timeout(options.busy_timeout).map_err(sql(&context))?;
     let header = schema::header(&conn, shown)?;
     schema::check(&header, shown, false)
 }

@@ -240,3 +240,42 @@ fn system_clock_reads_the_wall_clock() {
     let now = SystemClock.now();
     assert!(now >= before && now <= chrono::Utc::now());
 }
+
+/// A writer waits for another writer's lock (busy timeout) instead of failing.
+#[test]
+fn a_writer_waits_for_another_writers_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("benefits.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let mut other = rusqlite::Connection::open(&path).unwrap();
+    let (tx_locked, rx_locked) = std::sync::mpsc::channel::<()>();
+    let holder = thread::spawn(move || {
+        let tx = other.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+        tx_locked.send(()).unwrap();
+        thread::sleep(std::time::Duration::from_millis(300));
+        tx.commit().unwrap();
+    });
+    rx_locked.recv().unwrap();
+    let started = std::time::Instant::now();
+    store.allocate_organization_id().unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200), "the writer did not wait for the lock");
+    holder.join().unwrap();
+}
+
+/// Past the busy timeout a writer gets `conflict` (retry later), and nothing is written.
+#[test]
+fn a_lock_held_past_the_busy_timeout_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("benefits.db");
+    let options = SqliteOptions { busy_timeout: std::time::Duration::from_millis(100), ..SqliteOptions::default() };
+    let store = SqliteStore::open_with(&path, options).unwrap();
+    let mut other = rusqlite::Connection::open(&path).unwrap();
+    let tx = other.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    let started = std::time::Instant::now();
+    let err = store.allocate_organization_id().unwrap_err();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(100));
+    assert_eq!(err.code(), "conflict", "{err}");
+    assert!(err.to_string().contains("busy timeout"), "{err}");
+    tx.rollback().unwrap();
+    assert_eq!(store.allocate_organization_id().unwrap().number(), 1, "the refused call wrote nothing");
+}
