@@ -260,10 +260,15 @@ fn sigkill_mid_transaction_keeps_every_acknowledged_command_and_no_partial_one()
     let org = center.create_organization("Contoso Crash", "partners@crash.example", "Avery Admin", "avery@crash.example").unwrap();
     let mut acked_users = BTreeSet::new();
     let mut acked_keys = 0u64;
+    let mut monitor = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let rounds = 24;
+    let mut mid_transaction = 0;
     for round in 0..rounds {
+        // The child's connections carry a name, to find its backend.
+        let app = format!("pbw_{schema}_{round}");
+        let child_url = format!("{url}{}application_name={app}", if url.contains('?') { '&' } else { '?' });
         let mut child = common::child_command(CHILD_ENTRY, "writer")
-            .env("PGURL", &url)
+            .env("PGURL", &child_url)
             .env("PB_SCHEMA", &schema)
             .env("PB_ROUND", round.to_string())
             .env("PB_ADMIN", org.admin_id.to_string())
@@ -272,34 +277,31 @@ fn sigkill_mid_transaction_keeps_every_acknowledged_command_and_no_partial_one()
             .unwrap();
         let rx = lines_of(&mut child);
         assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), "ready");
-        // Kill at a different moment each round, while the writer is busy.
-        let deadline = Instant::now() + Duration::from_millis(40 + (round * 37 % 160));
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(i) = line.strip_prefix("ack users ") {
-                        acked_users.insert((round, i.parse::<u64>().unwrap()));
-                    } else if line.starts_with("ack keys ") {
-                        acked_keys += 3;
-                    } else {
-                        panic!("writer said {line}");
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => break,
-                Err(e) => panic!("writer died by itself: {e}"),
+        // Let it work, then freeze it (SIGSTOP) and ask the server whether it
+        // froze inside a transaction; if so SIGKILL it there, else let it go on.
+        for attempt in 0..400u64 {
+            std::thread::sleep(Duration::from_micros(1000 + (round * 7919 + attempt * 104_729) % 9000));
+            signal(child.id(), "STOP");
+            if in_transaction(&mut monitor, &app) {
+                mid_transaction += 1;
+                break;
             }
+            signal(child.id(), "CONT");
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        // Acks printed before the kill but read after it still count.
-        while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+        // Every ack the child printed before it died; the pipe ends at its death.
+        for line in rx.iter() {
             if let Some(i) = line.strip_prefix("ack users ") {
                 acked_users.insert((round, i.parse::<u64>().unwrap()));
             } else if line.starts_with("ack keys ") {
                 acked_keys += 3;
+            } else {
+                panic!("writer said {line}");
             }
         }
     }
+    assert_eq!(mid_transaction, rounds, "every writer was killed inside an open transaction");
     assert!(acked_users.len() >= rounds as usize, "the writers got work done before being killed");
 
     // A new center over the survivors' data.
@@ -329,7 +331,35 @@ fn sigkill_mid_transaction_keeps_every_acknowledged_command_and_no_partial_one()
     // Versions are gapless.
     let events = store.read_events(&StreamId::Organization(org.id), 0, usize::MAX).unwrap();
     assert!(events.iter().enumerate().all(|(i, e)| e.version == i as u64 + 1));
-    eprintln!("sigkill: {rounds} kills, {} acknowledged batches, {} present", acked_users.len(), groups.len());
+    eprintln!("sigkill: {rounds} kills inside a transaction, {} acknowledged batches, {} present", acked_users.len(), groups.len());
+}
+
+/// Sends `sig` (STOP, CONT) to a process, through the shell's `kill`.
+fn signal(pid: u32, sig: &str) {
+    let status = std::process::Command::new("sh").args(["-c", &format!("kill -{sig} {pid}")]).status().unwrap();
+    assert!(status.success(), "kill -{sig} {pid} failed");
+}
+
+/// Whether the (frozen) client named `app` has a transaction open on the
+/// server: its backend waits inside one ("idle in transaction"). A statement
+/// still running is given a moment to finish first.
+fn in_transaction(monitor: &mut postgres::Client, app: &str) -> bool {
+    for _ in 0..200 {
+        let states: Vec<String> = monitor
+            .query("SELECT state FROM pg_stat_activity WHERE application_name = $1", &[&app])
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
+            .collect();
+        if states.iter().any(|s| s == "idle in transaction") {
+            return true;
+        }
+        if !states.iter().any(|s| s == "active") {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
 }
 
 // ------------------------------------------------------- dispatchers ---
