@@ -52,7 +52,7 @@ fn core(path: &Path, commands: usize, batch: usize) -> Result<f64, Error> {
 }
 
 /// The event rows the churn's commands wrote (after the setup), in order.
-fn churn_rows(path: &Path, skip: i64) -> rusqlite::Result<Vec<(String, i64, String)>> {
+fn churn_rows(path: &Path, skip: i64) -> rusqlite::Result<Vec<Row>> {
     let conn = Connection::open(path)?;
     let mut statement =
         conn.prepare("SELECT stream, version, body FROM events WHERE stream LIKE 'org-%' AND version > ?1 ORDER BY version")?;
@@ -60,22 +60,40 @@ fn churn_rows(path: &Path, skip: i64) -> rusqlite::Result<Vec<(String, i64, Stri
     rows.collect()
 }
 
-/// Commands per second of raw inserts of `rows`, grouped as the churn's
-/// commands (2 rows for an assignment, 1 for a removal), `batch` commands per transaction.
-fn raw(path: &Path, rows: &[(String, i64, String)], batch: usize) -> rusqlite::Result<f64> {
+type Row = (String, i64, String);
+
+/// The outbox rows (id, mail, delivery) the churn's commands queued, in order.
+fn churn_mails(path: &Path, skip: i64) -> rusqlite::Result<Vec<Row>> {
+    let conn = Connection::open(path)?;
+    let mut statement = conn.prepare("SELECT id, seq, mail FROM outbox WHERE seq > ?1 ORDER BY seq")?;
+    let rows = statement.query_map([skip], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+/// Commands per second of raw inserts of `rows` (and `mails`, when given),
+/// grouped as the churn's commands (an assignment: 2 event rows and 1 mail;
+/// a removal: 1 event row), `batch` commands per transaction.
+fn raw(path: &Path, rows: &[Row], mails: Option<&[Row]>, batch: usize) -> rusqlite::Result<f64> {
     let mut conn = Connection::open(path)?;
     let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     conn.execute_batch(
         "PRAGMA synchronous=FULL;
-         CREATE TABLE events (stream TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (stream, version)) STRICT, WITHOUT ROWID;",
+         CREATE TABLE events (stream TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (stream, version)) STRICT, WITHOUT ROWID;
+         CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, mail TEXT NOT NULL, delivery TEXT NOT NULL, due INTEGER NOT NULL, claimed_until INTEGER) STRICT;",
     )?;
-    let mut groups = Vec::new();
-    let mut at = 0;
-    let mut command = 0;
+    let mut groups: Vec<(&[Row], &[Row])> = Vec::new();
+    let (mut at, mut mail_at, mut command) = (0, 0, 0);
     while at < rows.len() {
-        let size = if command % 2 == 0 { 2 } else { 1 };
-        groups.push(rows.get(at..(at + size).min(rows.len())).unwrap_or_default());
+        let assign = command % 2 == 0;
+        let size = if assign { 2 } else { 1 };
+        let event_rows = rows.get(at..(at + size).min(rows.len())).unwrap_or_default();
+        let mail_rows = match mails {
+            Some(mails) if assign => mails.get(mail_at..(mail_at + 1).min(mails.len())).unwrap_or_default(),
+            _ => &[],
+        };
+        groups.push((event_rows, mail_rows));
         at += size;
+        mail_at += mail_rows.len();
         command += 1;
     }
     let started = Instant::now();
@@ -83,8 +101,15 @@ fn raw(path: &Path, rows: &[(String, i64, String)], batch: usize) -> rusqlite::R
         let tx = conn.transaction()?;
         {
             let mut insert = tx.prepare_cached("INSERT INTO events (stream, version, body) VALUES (?1, ?2, ?3)")?;
-            for (stream, version, body) in chunk.iter().flat_map(|g| g.iter()) {
-                insert.execute(rusqlite::params![stream, version, body])?;
+            let mut mail =
+                tx.prepare_cached("INSERT INTO outbox (id, mail, delivery, due) VALUES (?1, ?2, '{\"state\":\"pending\"}', 1)")?;
+            for (events, mails) in chunk {
+                for (stream, version, body) in events.iter() {
+                    insert.execute(rusqlite::params![stream, version, body])?;
+                }
+                for (id, _, body) in mails.iter() {
+                    mail.execute(rusqlite::params![id, body])?;
+                }
             }
         }
         tx.commit()?;
@@ -104,29 +129,46 @@ fn main() {
         let sql = |e: rusqlite::Error| Error::storage(e.to_string());
         let single = core(&dir.path().join("single.db"), single_n, 1)?;
         let batched = core(&dir.path().join("batched.db"), batch_n, 1_000)?;
-        // The setup (users, purchase) wrote versions up to this one.
-        let setup = {
+        // The setup (users, purchase) wrote versions and mails up to these.
+        let (setup, setup_mails) = {
             let (_, _) = prepared(&dir.path().join("setup.db"))?;
             let conn = Connection::open(dir.path().join("setup.db")).map_err(sql)?;
-            conn.query_row("SELECT max(version) FROM events WHERE stream LIKE 'org-%'", [], |r| r.get::<_, i64>(0)).map_err(sql)?
+            let version =
+                conn.query_row("SELECT max(version) FROM events WHERE stream LIKE 'org-%'", [], |r| r.get::<_, i64>(0)).map_err(sql)?;
+            let mails = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0)).map_err(sql)?;
+            (version, mails)
         };
         let single_rows = churn_rows(&dir.path().join("single.db"), setup).map_err(sql)?;
         let batched_rows = churn_rows(&dir.path().join("batched.db"), setup).map_err(sql)?;
-        let raw_single = raw(&dir.path().join("raw-single.db"), &single_rows, 1).map_err(sql)?;
-        let raw_batched = raw(&dir.path().join("raw-batched.db"), &batched_rows, 1_000).map_err(sql)?;
-        let avg = |rows: &[(String, i64, String)]| rows.iter().map(|r| r.2.len()).sum::<usize>() as f64 / rows.len().max(1) as f64;
+        let single_mails = churn_mails(&dir.path().join("single.db"), setup_mails).map_err(sql)?;
+        let batched_mails = churn_mails(&dir.path().join("batched.db"), setup_mails).map_err(sql)?;
+        let raw_single = raw(&dir.path().join("raw-single.db"), &single_rows, None, 1).map_err(sql)?;
+        let raw_batched = raw(&dir.path().join("raw-batched.db"), &batched_rows, None, 1_000).map_err(sql)?;
+        let raw_single_mail = raw(&dir.path().join("raw-single-mail.db"), &single_rows, Some(&single_mails), 1).map_err(sql)?;
+        let raw_batched_mail = raw(&dir.path().join("raw-batched-mail.db"), &batched_rows, Some(&batched_mails), 1_000).map_err(sql)?;
+        let avg = |rows: &[Row]| rows.iter().map(|r| r.2.len()).sum::<usize>() as f64 / rows.len().max(1) as f64;
         println!(
-            "event rows: {} (single) / {} (batched), {:.0} bytes of JSON each on average",
+            "event rows: {} (single) / {} (batched), {:.0} bytes of JSON each; outbox rows: {} / {}, {:.0} bytes each",
             single_rows.len(),
             batched_rows.len(),
-            avg(&batched_rows)
+            avg(&batched_rows),
+            single_mails.len(),
+            batched_mails.len(),
+            avg(&batched_mails)
         );
-        println!("| mode | commands | core cmd/s | raw rusqlite cmd/s | core / raw |");
-        println!("| --- | ---: | ---: | ---: | ---: |");
-        println!("| one durable transaction per command | {single_n} | {single:.0} | {raw_single:.0} | {:.3} |", single / raw_single);
         println!(
-            "| `execute_batch` of 1000 per transaction | {batch_n} | {batched:.0} | {raw_batched:.0} | {:.3} |",
-            batched / raw_batched
+            "| mode | commands | core cmd/s | raw events cmd/s | core / raw events | raw events + outbox cmd/s | core / raw events + outbox |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        println!(
+            "| one durable transaction per command | {single_n} | {single:.0} | {raw_single:.0} | {:.3} | {raw_single_mail:.0} | {:.3} |",
+            single / raw_single,
+            single / raw_single_mail
+        );
+        println!(
+            "| `execute_batch` of 1000 per transaction | {batch_n} | {batched:.0} | {raw_batched:.0} | {:.3} | {raw_batched_mail:.0} | {:.3} |",
+            batched / raw_batched,
+            batched / raw_batched_mail
         );
         Ok(())
     };
