@@ -11,6 +11,21 @@ fn bad(field: String, reason: &str) -> Error {
     Error::InvalidCatalog { field, reason: reason.to_string() }
 }
 
+/// Longest span, in days, a catalog may name; keeps every date the library
+/// computes inside the calendar it can represent.
+pub const MAX_CATALOG_DAYS: u32 = 36_500;
+
+fn days(field: impl FnOnce() -> String, value: u32) -> Result<(), Error> {
+    if value > MAX_CATALOG_DAYS {
+        return Err(bad(field(), "at most 36500 days (100 years)"));
+    }
+    Ok(())
+}
+
+fn all_days(field: &dyn Fn(usize) -> String, values: &[u32]) -> Result<(), Error> {
+    values.iter().enumerate().try_for_each(|(i, value)| days(|| field(i), *value))
+}
+
 impl Catalog {
     /// Refuses duplicate codes, empty allocations and links that name a
     /// language or OS the product does not offer.
@@ -18,6 +33,7 @@ impl Catalog {
         if self.schema_version != CATALOG_SCHEMA_VERSION {
             return Err(bad("schema_version".into(), "this library reads schema version 1"));
         }
+        days(|| "technical_activation_lead_days".into(), self.technical_activation_lead_days)?;
         let mut package_codes = BTreeSet::new();
         for (p, package) in self.packages.iter().enumerate() {
             let at = |rest: &str| format!("packages[{p}].{rest}");
@@ -33,6 +49,9 @@ impl Catalog {
             if package.term_months == 0 || package.term_months > 120 {
                 return Err(bad(at("term_months"), "a term is 1 to 120 months"));
             }
+            days(|| at("renewal_window_days"), package.renewal_window_days)?;
+            days(|| at("renewal_grace_days"), package.renewal_grace_days)?;
+            all_days(&|i| at(&format!("reminder_days[{i}]")), &package.reminder_days)?;
             let mut benefit_codes = BTreeSet::new();
             for (b, benefit) in package.benefits.iter().enumerate() {
                 let at = |rest: &str| format!("packages[{p}].benefits[{b}].{rest}");
@@ -95,9 +114,42 @@ fn validate_kind(kind: &BenefitKind, at: &dyn Fn(&str) -> String) -> Result<(), 
                 if offer.duration_days == 0 {
                     return Err(bad(at(&format!("kind.go_to_market.offers[{o}].duration_days")), "an offer runs at least one day"));
                 }
+                let field = |rest: &str| at(&format!("kind.go_to_market.offers[{o}].{rest}"));
+                days(|| field("activation_lead_days"), offer.activation_lead_days)?;
+                days(|| field("duration_days"), offer.duration_days)?;
+                all_days(&|i| field(&format!("reminder_days[{i}]")), &offer.reminder_days)?;
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_counts_beyond_a_hundred_years_are_refused() {
+        let builtin: serde_json::Value = serde_json::from_str(include_str!("mpn.json")).unwrap();
+        let offers = "/packages/0/benefits/6/kind/go_to_market/offers/0";
+        for (pointer, field) in [
+            ("/technical_activation_lead_days", "technical_activation_lead_days".to_string()),
+            ("/packages/0/renewal_window_days", "packages[0].renewal_window_days".to_string()),
+            ("/packages/0/renewal_grace_days", "packages[0].renewal_grace_days".to_string()),
+            ("/packages/0/reminder_days/1", "packages[0].reminder_days[1]".to_string()),
+            (&format!("{offers}/activation_lead_days"), "packages[0].benefits[6].kind.go_to_market.offers[0].activation_lead_days".into()),
+            (&format!("{offers}/duration_days"), "packages[0].benefits[6].kind.go_to_market.offers[0].duration_days".into()),
+            (&format!("{offers}/reminder_days/0"), "packages[0].benefits[6].kind.go_to_market.offers[0].reminder_days[0]".into()),
+        ] {
+            let mut value = builtin.clone();
+            *value.pointer_mut(pointer).unwrap() = serde_json::json!(MAX_CATALOG_DAYS + 1);
+            match Catalog::from_json(&value.to_string()).unwrap_err() {
+                Error::InvalidCatalog { field: got, .. } => assert_eq!(got, field),
+                other => panic!("unexpected {other:?}"),
+            }
+            *value.pointer_mut(pointer).unwrap() = serde_json::json!(MAX_CATALOG_DAYS);
+            Catalog::from_json(&value.to_string()).unwrap();
+        }
+    }
 }
