@@ -112,7 +112,7 @@ impl Fixture {
             .env("PB_HOLDER", self.holder.to_string())
             .env("PB_VS", self.visual_studio.to_string())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.path().join("child-stderr.txt")).unwrap())
             .spawn()
             .unwrap();
         let lines = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -141,7 +141,13 @@ impl Fixture {
         }
         std::thread::sleep(Duration::from_micros(fastrand::u64(0..max_delay_ms * 1000)));
         child.kill().unwrap(); // SIGKILL on unix
-        child.wait().unwrap();
+        let status = child.wait().unwrap();
+        // It must have died of the kill, not of its own failure.
+        use std::os::unix::process::ExitStatusExt;
+        if status.signal() != Some(9) {
+            let stderr = std::fs::read_to_string(self.dir.path().join("child-stderr.txt")).unwrap_or_default();
+            panic!("the child ended by itself ({status}):\n{stderr}");
+        }
         reader.join().unwrap();
         let lines = lines.lock().unwrap();
         let in_flight =
