@@ -492,9 +492,10 @@ fn two_dispatchers_one_killed_deliver_every_mail_exactly_once() {
             } else if let Some(id) = line.strip_prefix("stalled in ")
                 && killed_at.is_none()
             {
+                let stalled_at = partner_benefits::Clock::now(&common::SystemClock);
                 a.kill().unwrap(); // SIGKILL, holding claims it will never settle
                 a.wait().unwrap();
-                killed_at = Some(Instant::now());
+                killed_at = Some(stalled_at);
                 let id: MailId = id.parse().unwrap();
                 let entry = store.outbox().unwrap().into_iter().find(|e| e.mail.id == id).unwrap();
                 assert!(entry.delivery.is_due(), "the mail A hung on was not sent");
@@ -509,8 +510,14 @@ fn two_dispatchers_one_killed_deliver_every_mail_exactly_once() {
         assert!(started.elapsed() < Duration::from_secs(60), "the outbox did not drain");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(killed_at.is_some() && stalled_mail.is_some(), "dispatcher A never stalled");
+    let (Some(killed_at), Some(stalled_mail)) = (killed_at, stalled_mail) else { panic!("dispatcher A never stalled") };
     assert_eq!(a_sent, 5, "A sent five mails before it hung");
+    // The mail A hung on was sent by B, and only once A's lease had run out
+    // (A claimed it moments before it hung).
+    let entry = store.outbox().unwrap().into_iter().find(|e| e.mail.id == stalled_mail).unwrap();
+    let DeliveryState::Sent { sent_at, .. } = entry.delivery else { panic!("not sent: {:?}", entry.delivery) };
+    let lease_chrono = chrono::Duration::from_std(lease).unwrap();
+    assert!(sent_at >= killed_at + lease_chrono - chrono::Duration::milliseconds(500), "sent at {sent_at}, A hung at {killed_at}");
 
     let delivered = delivered_to(&domain);
     assert_eq!(delivered.len(), total as usize, "every mail delivered exactly once (server side count)");
