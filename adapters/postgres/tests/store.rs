@@ -199,6 +199,51 @@ impl Store for ReplayOnly {
 }
 
 #[test]
+fn sixteen_stores_appending_the_same_version_have_exactly_one_winner() {
+    use partner_benefits::event::{Actor, Event, RecordedEvent};
+    use partner_benefits::store::{Append, Commit};
+    let Some(url) = common::pg_url("sixteen_stores_appending_the_same_version_have_exactly_one_winner") else { return };
+    let schema = common::unique_schema("cas");
+    let first = common::store_in(&url, &schema, 1);
+    let center = partner_benefits::BenefitCenter::new(
+        Arc::new(common::store_in(&url, &schema, 1)),
+        Arc::new(partner_benefits::RecordingMailer::new()),
+        Arc::new(partner_benefits::ManualClock::new(chrono::DateTime::<chrono::Utc>::from(std::time::UNIX_EPOCH))),
+        partner_benefits::Catalog::builtin().unwrap(),
+    );
+    let org = center.create_organization("Contoso", "p@cas.example", "Avery Admin", "avery@cas.example").unwrap();
+    let stream = partner_benefits::StreamId::Organization(org.id);
+    for round in 1..=5u64 {
+        let barrier = Arc::new(std::sync::Barrier::new(16));
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let (url, schema, stream, barrier) = (url.clone(), schema.clone(), stream.clone(), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let store = common::store_in(&url, &schema, 1);
+                    let event = RecordedEvent {
+                        stream: stream.clone(),
+                        version: round + 1,
+                        at: chrono::DateTime::<chrono::Utc>::from(std::time::UNIX_EPOCH),
+                        actor: Actor::Program,
+                        event: Event::PartnerLevelSet { level: partner_benefits::PartnerLevel::Silver },
+                    };
+                    barrier.wait();
+                    store.commit(Commit {
+                        appends: vec![Append { stream, expected_version: round, events: vec![event] }],
+                        ..Commit::default()
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "round {round}: {results:?}");
+        assert!(results.iter().all(|r| matches!(r, Ok(()) | Err(Error::Conflict { .. }))), "{results:?}");
+    }
+    let versions: Vec<u64> = first.read_events(&stream, 0, usize::MAX).unwrap().iter().map(|e| e.version).collect();
+    assert_eq!(versions, (1..=6).collect::<Vec<_>>());
+}
+
+#[test]
 fn sslmode_require_fails_rather_than_going_plain() {
     let Some(url) = common::pg_url("sslmode_require_fails_rather_than_going_plain") else { return };
     let url = format!("{url}{}sslmode=require", if url.contains('?') { '&' } else { '?' });
