@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use partner_benefits::catalog::BenefitKind;
 use partner_benefits::{
     BenefitCenter, BenefitId, Catalog, Clock, Error, LicenseKey, Mail, Mailer, ManualClock, MemoryStore, OfferId, OrganizationId,
@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 
 use crate::commands::{PyCommand, PyOutcome};
 use crate::convert::{aware_utc, id, parse_category, parse_enum, repr_fields, run};
-use crate::errors::to_py;
+use crate::errors::{invalid, to_py};
 use crate::values::{
     PyAuditEntry, PyBenefit, PyCancellation, PyDispatchReport, PyKeyPool, PyKeys, PyMail, PyMarketingContact, PyMoney, PyOffer,
     PyOrganization, PyOutboxEntry, PyPackage, PyRequest, PyUser,
@@ -53,9 +53,18 @@ impl PyManualClock {
         Ok(())
     }
 
-    /// Moves the clock forward (or back, for a negative timedelta).
-    fn advance(&self, by: TimeDelta) {
-        self.clock.advance(by);
+    /// Moves the clock forward (or back, for a negative timedelta); it stays
+    /// inside the years 1 to 9999 that `datetime` can show.
+    fn advance(&self, py: Python<'_>, by: TimeDelta) -> PyResult<()> {
+        // The GIL is held throughout, so no other Python call moves the clock in between.
+        let next = self
+            .clock
+            .now()
+            .checked_add_signed(by)
+            .filter(|t| (1..=9999).contains(&t.year()))
+            .ok_or_else(|| invalid(py, "by", "the clock would leave the years 1 to 9999"))?;
+        self.clock.set(next);
+        Ok(())
     }
 
     fn __repr__(&self) -> String {

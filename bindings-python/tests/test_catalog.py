@@ -48,3 +48,11 @@ def test_a_catalog_error_names_the_field(clock: pb.ManualClock) -> None:
     document["packages"][0]["benefits"][3]["kind"]["visual_studio"]["seats"] = "three"
     with pytest.raises(pb.InvalidCatalog, match=r"packages\[0\]\.benefits\[3\]"):
         pb.BenefitCenter.in_memory(clock=clock, catalog=json.dumps(document))
+
+
+@pytest.mark.parametrize("days", [36_501, 4_000_000_000])
+def test_day_counts_past_the_calendar_are_refused(clock: pb.ManualClock, days: int) -> None:
+    document = json.loads(pb.BenefitCenter.in_memory(clock=clock).catalog_json())
+    document["technical_activation_lead_days"] = days
+    with pytest.raises(pb.InvalidCatalog, match="technical_activation_lead_days"):
+        pb.BenefitCenter.in_memory(clock=clock, catalog=json.dumps(document))

@@ -50,6 +50,14 @@ def test_clock_advances_both_ways() -> None:
     assert "2026-03-03" in repr(clock)
 
 
+def test_the_clock_stays_inside_the_calendar() -> None:
+    clock = pb.ManualClock(datetime(9999, 12, 31, tzinfo=timezone.utc))
+    for by in [timedelta(days=1), timedelta.max, timedelta(days=-4_000_000)]:
+        with pytest.raises(pb.InvalidInput):
+            clock.advance(by)
+    assert clock.now() == datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
 def test_money_and_hours_are_decimals(world: World) -> None:
     package = world.action_pack()
     assert isinstance(package.price.amount, Decimal) and package.price.amount == Decimal("475.00")
