@@ -68,7 +68,8 @@ fn run() -> Result<(), Error> {
         let pool = center.program().key_pool(product)?;
         if pool.available < 10 {
             let base = pool.stocked;
-            let keys = (base..base + 20).map(|n| LicenseKey::new(format!("{}-{n:05}", product.to_uppercase()))).collect::<Result<_, _>>()?;
+            let keys =
+                (base..base + 20).map(|n| LicenseKey::new(format!("{}-{n:05}", product.to_uppercase()))).collect::<Result<_, _>>()?;
             center.program().stock_keys(product, keys)?;
         }
         println!("   {product}: {} keys available", center.program().key_pool(product)?.available);
@@ -76,7 +77,12 @@ fn run() -> Result<(), Error> {
 
     say("A partner company signs up; its first user is a Global admin (R04)");
     let run_number = earlier.len() + 1;
-    let org = center.create_organization(&format!("Contoso Ltd (run {run_number})"), "partners@contoso.com", "Avery Admin", "avery@contoso.com")?;
+    let org = center.create_organization(
+        &format!("Contoso Ltd (run {run_number})"),
+        "partners@contoso.com",
+        "Avery Admin",
+        "avery@contoso.com",
+    )?;
     println!("   {} `{}` with Global admin {}", org.id, org.name, org.admin_id);
     let admin = center.session(org.id, org.admin_id);
 
@@ -128,11 +134,15 @@ fn run() -> Result<(), Error> {
     admin.assign_user(vs.id, uma)?;
     admin.reassign_user(vs.id, uma, casey)?;
     let seats = admin.benefit(vs.id)?;
-    println!("   {} of {} subscriptions assigned: {:?}", seats.assigned_users.len(), seats.seats, seats.assigned_users);
+    let holders: Vec<_> = seats.assigned_users.iter().map(|u| u.to_string()).collect();
+    println!("   {} of {} subscriptions assigned: {}", holders.len(), seats.seats, holders.join(", "));
 
     say("Technical benefit: assign with an alternate email (R18-R20)");
     let hours = first_in(&admin, Category::Technical, "advisory-hours")?;
-    expect_refusal("the alternate email must differ from the company's (R18)", admin.activate_technical(hours.id, devon, "partners@contoso.com"))?;
+    expect_refusal(
+        "the alternate email must differ from the company's (R18)",
+        admin.activate_technical(hours.id, devon, "partners@contoso.com"),
+    )?;
     admin.activate_technical(hours.id, devon, "devon.support@outlook.com")?;
     let pending = admin.benefit(hours.id)?;
     println!("   {:?}, active from {}", pending.status, pending.active_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default());
@@ -162,10 +172,21 @@ fn run() -> Result<(), Error> {
     let offer_now = buyer.offer(offer.id)?;
     println!("   {:?}, expires {}", offer_now.status, offer_now.expires_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default());
 
-    say("A year later: reminders (P3), the offer and the package expire");
-    clock.advance(Duration::days(365));
+    say("Three weeks before the package expires: reminders go to the Global admins, once each (P3)");
+    let expires_at = admin.package(package)?.expires_at;
+    clock.set(expires_at - Duration::days(21));
     let recorded = center.process_due()?;
-    println!("   {recorded} due events recorded; package is {:?}; offer is {:?}", admin.package(package)?.status, buyer.offer(offer.id)?.status);
+    println!("   {recorded} due events recorded in the file (reminders and their mail)");
+    println!("   {} recorded on a second run at the same moment", center.process_due()?);
+
+    say("A year later: the offer and the package expire (R28)");
+    clock.set(expires_at + Duration::days(10));
+    let recorded = center.process_due()?;
+    println!(
+        "   {recorded} due events recorded; package is {:?}; offer is {:?}",
+        admin.package(package)?.status,
+        buyer.offer(offer.id)?.status
+    );
 
     say("Mail: queued with each change (B6), sent by dispatch");
     let report = center.dispatch_mail()?;
