@@ -8,7 +8,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import partner_benefits as pb
-from support import World
+from support import World, make_world
+
+
+def test_concurrent_writers_on_one_sqlite_file(tmp_path: Path, clock: pb.ManualClock) -> None:
+    path = tmp_path / "threads.db"
+    world = make_world(pb.BenefitCenter.open(path, clock=clock), clock)
+    # A second center on the same file stands for a second process.
+    other = pb.BenefitCenter.open(path, clock=clock).session(world.org.id, world.org.admin_id)
+    sessions = [world.admin, other]
+
+    def buy(n: int) -> str:
+        return sessions[n % 2].with_retries(20).purchase_package("action-pack").id
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = list(pool.map(buy, range(24)))
+    assert len(set(ids)) == 24
+    assert len(other.packages()) == 24 == len(world.admin.packages())
+    assert world.center.program().key_pool("windows-server").allocated == 24
 
 
 def test_concurrent_purchases_all_land(world: World) -> None:
