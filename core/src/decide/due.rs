@@ -26,7 +26,8 @@ pub(crate) fn collect_due(tx: &mut Tx<'_>) {
                     due.push((at, 0, Step::PackageReminder(package.id, *days, expires_at)));
                 }
             }
-            if package::transition(&package.state, &PackageInput::Expire, now).is_ok() {
+            // The time check first: a refused transition builds an error, and this runs on every command.
+            if now >= expires_at && package::transition(&package.state, &PackageInput::Expire, now).is_ok() {
                 due.push((expires_at, 2, Step::PackageExpired(package.id)));
             }
         }
@@ -41,7 +42,7 @@ pub(crate) fn collect_due(tx: &mut Tx<'_>) {
         }
         match &benefit.detail {
             BenefitDetail::Technical { activation: activation @ TechnicalState::Pending { active_at, .. }, .. }
-                if technical::transition(activation, &TechnicalInput::Fulfil, now).is_ok() =>
+                if now >= *active_at && technical::transition(activation, &TechnicalInput::Fulfil, now).is_ok() =>
             {
                 due.push((*active_at, 1, Step::TechnicalActive(benefit.id)));
             }
@@ -67,6 +68,9 @@ fn collect_offer(offer: &crate::state::Offer, now: Timestamp, due: &mut Vec<(Tim
     let mut state = offer.state.clone();
     let mut reminders_sent = offer.reminders_sent.clone();
     if let OfferState::Pending { active_at, .. } = state {
+        if now < active_at {
+            return;
+        }
         match offer::transition(&state, &OfferInput::Fulfil { duration_days: offer.duration_days }, now) {
             Ok(next) => {
                 due.push((active_at, 1, Step::OfferActive(offer.id, add_days(active_at, offer.duration_days))));
@@ -83,7 +87,7 @@ fn collect_offer(offer: &crate::state::Offer, now: Timestamp, due: &mut Vec<(Tim
                 due.push((at, 0, Step::OfferReminder(offer.id, *days, expires_at)));
             }
         }
-        if offer::transition(&state, &OfferInput::Expire, now).is_ok() {
+        if now >= expires_at && offer::transition(&state, &OfferInput::Expire, now).is_ok() {
             due.push((expires_at, 2, Step::OfferExpired(offer.id)));
         }
     }
