@@ -151,7 +151,9 @@ impl From<Error> for BenefitsError {
 /// mail stays queued with the exception's text as the reason.
 impl From<uniffi::UnexpectedUniFFICallbackError> for BenefitsError {
     fn from(err: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Mail { code: "mail".into(), detail: format!("the host mailer failed: {}", err.reason) }
+        // The reason is the exception's whole stack trace; its first line names it.
+        let first = err.reason.lines().next().unwrap_or_default();
+        Self::Mail { code: "mail".into(), detail: format!("the host mailer failed: {first}") }
     }
 }
 

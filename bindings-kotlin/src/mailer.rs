@@ -46,13 +46,18 @@ impl From<core::Mail> for Mail {
 
 /// Delivers mail; a host implements it (in Kotlin: `object : Mailer { ... }`)
 /// and passes it to `BenefitCenter.open` / `inMemory`. `dispatchMail` calls it
-/// once per due mail. Returning normally means accepted: the mail is marked
-/// sent and never sent again. Throwing (a `BenefitsException.Mail` or any
-/// other exception) leaves it queued; the next dispatch retries it.
+/// once per due mail. Returning `true` means accepted: the mail is marked
+/// sent and never sent again. Returning `false`, or throwing anything, leaves
+/// it queued; the next dispatch retries it.
+///
+/// Why a `Boolean` and not `Unit`: a `Throwable` that is not an `Exception`
+/// (`TODO()`, `AssertionError`, `StackOverflowError`) escapes the generated
+/// code and JNA swallows it, so the library would see a normal return and
+/// mark an unsent mail sent. With a `Boolean`, such a call reads as `false`.
 #[uniffi::export(with_foreign)]
 pub trait Mailer: Send + Sync {
-    /// Sends one mail.
-    fn send(&self, mail: Mail) -> Result<(), BenefitsError>;
+    /// Sends one mail; `true` when it was accepted.
+    fn send(&self, mail: Mail) -> Result<bool, BenefitsError>;
 }
 
 /// The host's mailer seen as a core mailer.
@@ -60,7 +65,13 @@ pub(crate) struct HostMailer(pub Arc<dyn Mailer>);
 
 impl core::Mailer for HostMailer {
     fn send(&self, mail: &core::Mail) -> Result<(), core::Error> {
-        self.0.send(mail.clone().into()).map_err(|err| core::Error::Mail { message: err.to_string() })
+        match self.0.send(mail.clone().into()) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                Err(core::Error::Mail { message: "the host mailer did not accept the mail (it returned false, or threw an Error)".into() })
+            }
+            Err(err) => Err(core::Error::Mail { message: err.to_string() }),
+        }
     }
 }
 

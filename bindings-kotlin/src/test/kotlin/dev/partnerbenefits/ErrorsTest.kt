@@ -170,9 +170,7 @@ class ErrorsTest {
     @Test
     fun mailIsWhatAHostMailerThrows() {
         val refusing = object : Mailer {
-            override fun send(mail: Mail) {
-                throw BenefitsException.Mail("mail", "relay refused ${mail.id}")
-            }
+            override fun send(mail: Mail): Boolean = throw BenefitsException.Mail("mail", "relay refused ${mail.id}")
         }
         World(mailer = refusing).use { w ->
             val pkg = w.admin.purchasePackage("action-pack")

@@ -39,9 +39,7 @@ internal class World(
 internal class RecordingMailer : Mailer {
     val sent = CopyOnWriteArrayList<Mail>()
 
-    override fun send(mail: Mail) {
-        sent.add(mail)
-    }
+    override fun send(mail: Mail): Boolean = sent.add(mail)
 }
 
 /** The stable code of any binding exception; `when` is exhaustive, so a new case fails compilation. */

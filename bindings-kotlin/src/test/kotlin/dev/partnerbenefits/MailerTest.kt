@@ -41,9 +41,9 @@ class MailerTest {
         val down = AtomicBoolean(true)
         val sent = RecordingMailer()
         val flaky = object : Mailer {
-            override fun send(mail: Mail) {
+            override fun send(mail: Mail): Boolean {
                 if (down.get()) throw IllegalStateException("smtp down")
-                sent.send(mail)
+                return sent.send(mail)
             }
         }
         World(mailer = flaky).use { w ->
@@ -53,7 +53,7 @@ class MailerTest {
             val failed = w.center.outbox().single()
             assertEquals(Delivery.FAILED, failed.delivery)
             assertEquals(2L, failed.attempts)
-            assertTrue(failed.lastError!!.contains("smtp down"), failed.lastError)
+            assertEquals("mail error: the host mailer failed: java.lang.IllegalStateException: smtp down", failed.lastError)
             assertTrue(sent.sent.isEmpty())
 
             down.set(false)
@@ -64,6 +64,29 @@ class MailerTest {
             assertEquals(3L, delivered.attempts)
             assertEquals(T0.plusSeconds(60), delivered.sentAt)
             assertEquals(1, sent.sent.size)
+        }
+    }
+
+    @Test
+    fun falseOrAThrowableThatIsNotAnExceptionAlsoLeavesItQueued() {
+        val declining = object : Mailer {
+            override fun send(mail: Mail): Boolean = false
+        }
+        World(mailer = declining).use { w ->
+            queueOneMail(w)
+            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            assertEquals(Delivery.FAILED, w.center.outbox().single().delivery)
+        }
+        // TODO() throws NotImplementedError, a kotlin.Error: JNA swallows it (and logs a warning).
+        val unfinished = object : Mailer {
+            override fun send(mail: Mail): Boolean = TODO("write the mailer")
+        }
+        World(mailer = unfinished).use { w ->
+            queueOneMail(w)
+            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            val entry = w.center.outbox().single()
+            assertEquals(Delivery.FAILED, entry.delivery)
+            assertTrue(entry.lastError!!.contains("did not accept"), entry.lastError)
         }
     }
 
