@@ -124,9 +124,9 @@ impl Session {
 
     // ----- account settings -----
 
-    /// Adds an employee (R05), whose mail is written in `language` (default
-    /// `en`); returns the new user's id.
-    #[uniffi::method(default(language = None))]
+    /// Adds an employee (R05) with `roles` (default none), whose mail is
+    /// written in `language` (default `en`); returns the new user's id.
+    #[uniffi::method(default(roles = [], language = None))]
     pub fn add_user(&self, name: String, email: String, roles: Vec<Role>, language: Option<String>) -> Result<String> {
         Ok(self.inner.add_user_with_language(&name, &email, &self::roles(roles), language.as_deref())?.to_string())
     }

@@ -54,6 +54,10 @@ class SeedFlowsTest {
                 assertTrue(revealed.toString().contains("1 redacted"), revealed.toString())
                 assertTrue(w.admin.auditLog().none { it.details.contains(keys[0]) })
             }
+            // Revealing again shows the same keys; Keys compare by content.
+            w.admin.getKeys(windows.id, "en", "x64").use { a ->
+                w.admin.getKeys(windows.id, "en", "x64").use { b -> assertEquals(a, b) }
+            }
             val after = w.admin.benefit(windows.id)
             assertEquals(Status.ACTIVE, after.status)
             assertEquals(T0, after.activeAt)
@@ -76,7 +80,8 @@ class SeedFlowsTest {
             val azure = w.benefit(pkg, "azure-credit")
             assertEquals(Category.CLOUD, azure.category)
             assertEquals(Money(BigDecimal("100.00"), "USD"), azure.monthlyCredit)
-            val dev = w.user("Devon Dev")
+            val dev = w.admin.addUser("Devon Dev", "devon@contoso.com")
+            assertEquals(listOf<Role>(), w.admin.users().single { it.id == dev }.roles)
             assertThrows<BenefitsException.InvalidInput> { w.admin.assignUser(azure.id, dev) }
             w.admin.assignUser(azure.id, w.org.adminId)
             val active = w.admin.benefit(azure.id)
