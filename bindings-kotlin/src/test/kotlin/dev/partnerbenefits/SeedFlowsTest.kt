@@ -205,6 +205,24 @@ class SeedFlowsTest {
     }
 
     @Test
+    fun cancellingAnOfferFollowsThePackageRule() {
+        World().use { w ->
+            w.admin.purchasePackage("action-pack")
+            val offer = w.admin.offers().single()
+            w.admin.setMarketingContact(w.org.adminId, "marketing@contoso.com", "+1 425 555 0100", "en")
+            w.admin.activateOffer(offer.id)
+            // Offers come with the package: cancelling one refunds nothing on its own (R29).
+            val refund = w.admin.cancelOffer(offer.id)
+            assertEquals("USD", refund.currency)
+            assertEquals(0, BigDecimal.ZERO.compareTo(refund.amount))
+            assertEquals(Status.CANCELLED, w.admin.offer(offer.id).status)
+            val e = assertThrows<BenefitsException.RefundNotAllowed> { w.admin.cancelOffer(offer.id) }
+            assertEquals("already_cancelled", e.reason)
+            assertEquals(listOf(offer.id, offer.id), w.admin.cancellations().map { it.target })
+        }
+    }
+
+    @Test
     fun cancellationGrantedWithinThirtyDays() {
         World().use { w ->
             val pkg = w.admin.purchasePackage("action-pack")
