@@ -348,7 +348,7 @@ fn run(fail_at: u64) -> Run {
 }
 
 #[test]
-fn fault_at_every_storage_call_leaves_the_state_of_before_the_command() {
+fn b6_fault_at_every_storage_call_leaves_the_state_of_before_the_command() {
     let steps = walkthrough();
     // A run without faults: how many calls, and where it ends.
     let clean = run(0);
