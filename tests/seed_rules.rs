@@ -926,6 +926,34 @@ fn b5_two_writers_never_both_take_the_last_seat() {
 }
 
 #[test]
+fn b5_eight_threads_on_one_center_take_the_last_seat_once() {
+    let f = Fixture::new();
+    let package = f.action_pack();
+    let vs = f.benefit(package, "visual-studio").id;
+    f.admin().assign_user(vs, f.agent).unwrap();
+    f.admin().assign_user(vs, f.user_admin).unwrap();
+    let users: Vec<UserId> =
+        (0..8).map(|i| f.admin().add_user(&format!("Racer {i}"), &format!("racer{i}@contoso.com"), &[]).unwrap()).collect();
+    let barrier = Arc::new(Barrier::new(users.len()));
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = users
+            .iter()
+            .map(|user| {
+                let (barrier, session) = (barrier.clone(), f.admin());
+                scope.spawn(move || {
+                    barrier.wait();
+                    session.assign_user(vs, *user)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| ["conflict", "capacity_exhausted"].contains(&e.code())));
+    assert_eq!(f.reloaded().session(f.org, f.admin).benefit(vs).unwrap().assigned_users.len(), 3);
+}
+
+#[test]
 fn b5_two_writers_never_both_take_the_last_keys() {
     for _ in 0..20 {
         let f = Fixture::unstocked();
