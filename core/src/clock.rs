@@ -31,10 +31,13 @@ impl ManualClock {
         }
     }
 
-    /// Moves the clock forward (or back, for a negative duration).
+    /// Moves the clock forward (or back, for a negative duration). A move
+    /// past the calendar chrono supports stops at its first or last moment
+    /// rather than panicking.
     pub fn advance(&self, by: Duration) {
         if let Ok(mut now) = self.now.lock() {
-            *now += by;
+            let limit = if by > Duration::zero() { Timestamp::MAX_UTC } else { Timestamp::MIN_UTC };
+            *now = now.checked_add_signed(by).unwrap_or(limit);
         }
     }
 }
@@ -42,5 +45,22 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         self.now.lock().map(|now| *now).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advancing_past_the_calendar_saturates_instead_of_panicking() {
+        let clock = ManualClock::new(Timestamp::MAX_UTC - Duration::days(1));
+        clock.advance(Duration::days(2));
+        assert_eq!(clock.now(), Timestamp::MAX_UTC);
+        clock.set(Timestamp::MIN_UTC + Duration::days(1));
+        clock.advance(Duration::days(-2));
+        assert_eq!(clock.now(), Timestamp::MIN_UTC);
+        clock.advance(Duration::days(3));
+        assert_eq!(clock.now(), Timestamp::MIN_UTC + Duration::days(3));
     }
 }
