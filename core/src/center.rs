@@ -189,7 +189,8 @@ impl BenefitCenter {
     /// never sent again; refused mail stays queued with the error (B6).
     pub fn dispatch_mail(&self) -> Result<DispatchReport, Error> {
         let now = self.now();
-        let claimed = self.inner.store.claim_mail(now, now + self.inner.options.mail_lease, self.inner.options.dispatch_batch)?;
+        let lease_until = now.checked_add_signed(self.inner.options.mail_lease).unwrap_or(Timestamp::MAX_UTC);
+        let claimed = self.inner.store.claim_mail(now, lease_until, self.inner.options.dispatch_batch)?;
         let mut report = DispatchReport::default();
         for entry in claimed {
             let input = match self.inner.mailer.send(&entry.mail) {

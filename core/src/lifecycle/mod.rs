@@ -58,14 +58,16 @@ pub(crate) fn refuse<M: Machine>(state: &M::State, input: &M::Input) -> Error {
     Error::InvalidTransition { machine: M::NAME, state: M::state_name(state), input: M::input_name(input) }
 }
 
-/// `at` plus `days` whole days, exact to the second (B8).
+/// `at` plus `days` whole days, exact to the second (B8). Saturates at the
+/// last moment chrono supports instead of panicking (a clock a host set
+/// near the end of time must not crash a command).
 pub fn add_days(at: Timestamp, days: u32) -> Timestamp {
-    at + Duration::days(i64::from(days))
+    at.checked_add_signed(Duration::days(i64::from(days))).unwrap_or(Timestamp::MAX_UTC)
 }
 
-/// `at` minus `days` whole days.
+/// `at` minus `days` whole days; saturates at the first supported moment.
 pub fn sub_days(at: Timestamp, days: u32) -> Timestamp {
-    at - Duration::days(i64::from(days))
+    at.checked_sub_signed(Duration::days(i64::from(days))).unwrap_or(Timestamp::MIN_UTC)
 }
 
 /// `at` plus calendar months (month ends clamp, e.g. Jan 31 + 1 = Feb 28).
