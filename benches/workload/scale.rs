@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use partner_benefits::catalog::BenefitKind;
 use partner_benefits::lifecycle::Timestamp;
 use partner_benefits::lifecycle::delivery::DeliveryState;
 use partner_benefits::mail::OutboxEntry;
@@ -14,24 +15,18 @@ use partner_benefits::{Catalog, Command, Error, LicenseKey, MailId, Organization
 /// The built-in catalog reduced to one package, `seats`, holding one Visual
 /// Studio benefit of `seats` subscriptions (and nothing that needs keys).
 pub fn seat_catalog(seats: u32) -> Result<Catalog, Error> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(&Catalog::builtin()?.to_json()).map_err(|e| Error::storage(format!("catalog json: {e}")))?;
-    let mut package =
-        value.get("packages").and_then(|p| p.get(0)).cloned().ok_or_else(|| Error::storage("the built-in catalog has no package"))?;
-    let vs = package
-        .get("benefits")
-        .and_then(|b| b.as_array())
-        .and_then(|b| b.iter().find(|b| b.get("kind").and_then(|k| k.get("visual_studio")).is_some()))
-        .cloned()
-        .ok_or_else(|| Error::storage("the built-in catalog has no Visual Studio benefit"))?;
-    let mut vs = vs;
-    if let Some(kind) = vs.get_mut("kind").and_then(|k| k.get_mut("visual_studio")) {
-        kind["seats"] = serde_json::json!(seats);
+    let mut catalog = Catalog::builtin()?;
+    let mut package = catalog.packages.first().cloned().ok_or_else(|| Error::storage("the built-in catalog has no package"))?;
+    package.benefits.retain(|b| matches!(b.kind, BenefitKind::VisualStudio { .. }));
+    for benefit in &mut package.benefits {
+        if let BenefitKind::VisualStudio { seats: allocation, .. } = &mut benefit.kind {
+            *allocation = seats;
+        }
     }
-    package["code"] = serde_json::json!("seats");
-    package["benefits"] = serde_json::json!([vs]);
-    value["packages"] = serde_json::json!([package]);
-    Catalog::from_json(&value.to_string())
+    package.code = Code::parse("code", "seats")?;
+    catalog.packages = vec![package];
+    // Through the parser, so the catalog is validated like a host's own.
+    Catalog::from_json(&catalog.to_json())
 }
 
 /// A store that writes history away, as a store on disk would: it keeps each
