@@ -32,9 +32,10 @@ fn child(store_kind: &str, seats: u32) -> Result<(), Error> {
         "memory" => Arc::new(MemoryStore::new()),
         _ => Arc::new(DiscardStore::new()),
     };
-    // Snapshots off: at the default (every 500 events) each would serialize the
-    // whole state of a million users; see docs/PERFORMANCE.md.
-    let center = center(store, seats, 0)?;
+    // Snapshots off unless `SCALE_SNAPSHOT_EVERY` says otherwise: at the default
+    // (every 500 events) each would serialize the whole state of a million
+    // users; see docs/PERFORMANCE.md.
+    let center = center(store, seats, env_number("SCALE_SNAPSHOT_EVERY").unwrap_or(0))?;
     let org = center.create_organization("Scale Ltd", "partners@scale.example", "Admin", "admin@scale.example")?;
     let admin = center.session(org.id, org.admin_id);
     admin.purchase_package("seats")?;
