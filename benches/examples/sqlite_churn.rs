@@ -16,7 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("churn.db"))?);
     let clock = Arc::new(ManualClock::new(START.parse()?));
-    let center = BenefitCenter::with_options(store, Arc::new(RecordingMailer::new()), clock, seat_catalog(1_000)?, CenterOptions::default());
+    let center =
+        BenefitCenter::with_options(store, Arc::new(RecordingMailer::new()), clock, seat_catalog(1_000)?, CenterOptions::default());
     let org = center.create_organization("Bench Ltd", "partners@bench.example", "Admin", "admin@bench.example")?;
     let admin = center.session(org.id, org.admin_id);
     let adds: Vec<Command> = (2..1_002).map(|seq| add_user(org.id, seq)).collect();
