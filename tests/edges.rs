@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use partner_benefits::{Category, Phase, Timestamp};
-use partner_benefits_scenarios::{days, Fixture};
+use partner_benefits_scenarios::{Fixture, days};
 
 #[test]
 fn b8_commands_at_the_end_of_time_return_typed_errors_not_panics() {
