@@ -231,7 +231,41 @@ pub struct OrganizationState {
     /// The emails of `users`, so a duplicate is refused without a scan (not
     /// persisted: rebuilt by [`OrganizationState::reindex`]).
     #[serde(skip)]
-    pub(crate) user_emails: HashSet<Email>,
+    pub(crate) user_emails: Derived<HashSet<Email>>,
+    /// No lifecycle step or reminder falls due before this moment, so the
+    /// clock catch-up (`decide/due.rs`) can skip its scan of every package
+    /// and benefit when `now` is earlier. `None`: not known, scan. Kept by
+    /// the fold (recomputed when an event changes what can fall due), not
+    /// persisted: rebuilt by [`OrganizationState::reindex`].
+    #[serde(skip)]
+    pub(crate) next_due: Derived<Option<Timestamp>>,
+}
+
+/// An index derived from the events, kept only to make lookups cheap. It is
+/// not serialized, and it compares equal to any other: it holds nothing the
+/// events do not, and a state loaded from a snapshot (index rebuilt, or not
+/// yet) must still equal the same state replayed from the events (B2, the
+/// replay and snapshot tests compare whole states).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Derived<T>(pub(crate) T);
+
+impl<T> PartialEq for Derived<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> std::ops::Deref for Derived<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Derived<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
 }
 
 fn corrupt(what: impl std::fmt::Display) -> Error {
@@ -270,7 +304,9 @@ impl OrganizationState {
             cancellations: BTreeMap::new(),
             next: Counters { users: 1, ..Counters::default() },
             version: first.version,
-            user_emails: HashSet::from([admin_email.clone()]),
+            user_emails: Derived(HashSet::from([admin_email.clone()])),
+            // No packages yet: nothing can fall due.
+            next_due: Derived(Some(Timestamp::MAX_UTC)),
         })
     }
 
@@ -286,7 +322,8 @@ impl OrganizationState {
 
     /// Rebuilds what is not persisted (after loading a snapshot).
     pub(crate) fn reindex(&mut self) {
-        self.user_emails = self.users.values().map(|u| u.email.clone()).collect();
+        self.user_emails = Derived(self.users.values().map(|u| u.email.clone()).collect());
+        self.next_due = Derived(Some(crate::decide::earliest_due(self)));
     }
 
     /// Replays a whole stream.
@@ -461,6 +498,19 @@ impl OrganizationState {
             Event::MailQueued { mail, .. } => self.next.mails = self.next.mails.max(mail.seq()),
             Event::KeysStocked { .. } | Event::KeysAllocated { .. } => return Err(corrupt("key pool event in an organization stream")),
         }
+        if changes_due_steps(&recorded.event) {
+            self.next_due = Derived(Some(crate::decide::earliest_due(self)));
+        } else if let Event::KeysRevealed { benefit, .. } = &recorded.event
+            && let Some(Benefit {
+                detail: BenefitDetail::CloudLicense { activation: SoftwareState::Activated { expires_at: Some(end), .. }, .. },
+                ..
+            }) = self.benefits.get(benefit)
+            && let Some(next) = self.next_due.0.as_mut()
+        {
+            // A cloud license's first reveal starts its term: its end is a new
+            // due step (a repeat reveal lowers nothing).
+            *next = (*next).min(*end);
+        }
         self.version = recorded.version;
         Ok(())
     }
@@ -611,6 +661,31 @@ impl OrganizationState {
     pub fn global_admins(&self) -> impl Iterator<Item = &User> {
         self.users.values().filter(|u| u.roles.contains(&Role::GlobalAdmin))
     }
+}
+
+/// True when folding `event` may change what falls due, or when (`next_due`).
+/// Listed by exclusion, so that a new kind of event is taken as changing it
+/// (a full recomputation: always correct, only slower).
+fn changes_due_steps(event: &Event) -> bool {
+    !matches!(
+        event,
+        Event::MailQueued { .. }
+            | Event::UserAdded { .. }
+            | Event::UserRolesChanged { .. }
+            | Event::PartnerLevelSet { .. }
+            | Event::CompetencyGranted { .. }
+            | Event::CompetencyRevoked { .. }
+            | Event::SeatAssigned { .. }
+            | Event::SeatReleased { .. }
+            | Event::AssistanceRequested { .. }
+            | Event::AssistanceCompleted { .. }
+            | Event::AssistanceWithdrawn { .. }
+            | Event::MarketingContactSet { .. }
+            | Event::CancellationRequested { .. }
+            | Event::CancellationRefused { .. }
+            // Handled in place: only a cloud license's first reveal adds a step.
+            | Event::KeysRevealed { .. }
+    )
 }
 
 fn technical(kind: TechnicalKind, allocated: Decimal) -> BenefitDetail {

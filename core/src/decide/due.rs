@@ -10,12 +10,78 @@ use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
 use crate::lifecycle::{Timestamp, add_days, sub_days};
 use crate::mail::MailTopic;
-use crate::state::BenefitDetail;
+use crate::state::{BenefitDetail, OrganizationState};
 
 /// Adds to `tx` every step due at `tx.now`, in time order.
 pub(crate) fn collect_due(tx: &mut Tx<'_>) {
     let state = tx.state;
     let now = tx.now;
+    // The fold keeps the earliest moment anything can fall due: before it,
+    // the scan below would find nothing, and it ran on every command and
+    // query (17 % of the mixed workload's instructions).
+    if state.next_due.is_some_and(|next| now < next) {
+        debug_assert!(scan(state, now).is_empty(), "next_due {:?} is later than a step due at {now}", state.next_due.0);
+        return;
+    }
+    let mut due = scan(state, now);
+    due.sort_by_key(|(at, order, _)| (*at, *order));
+    for (at, _, step) in due {
+        step.record(tx, at);
+    }
+}
+
+/// The earliest moment at which [`collect_due`] would find a step due
+/// (`Timestamp::MAX_UTC` when nothing is scheduled). It mirrors the
+/// conditions of [`scan`]: a step that can never fire (a reminder already
+/// sent, or one falling before the term started or at its end) is left out,
+/// or the catch-up would scan on every command again.
+pub(crate) fn earliest_due(state: &OrganizationState) -> Timestamp {
+    let mut earliest = Timestamp::MAX_UTC;
+    let mut consider = |at: Timestamp| earliest = earliest.min(at);
+    for package in state.packages.values() {
+        if let PackageState::Active { expires_at } = package.state {
+            for days in &package.template.reminder_days {
+                let at = sub_days(expires_at, *days);
+                if at < expires_at && at >= package.purchased_at && !package.reminders_sent.contains(days) {
+                    consider(at);
+                }
+            }
+            consider(expires_at);
+        }
+    }
+    for benefit in state.benefits.values() {
+        if state.packages.get(&benefit.package).is_some_and(|p| matches!(p.state, PackageState::Cancelled { .. })) {
+            continue;
+        }
+        match &benefit.detail {
+            BenefitDetail::Technical { activation: TechnicalState::Pending { active_at, .. }, .. } => consider(*active_at),
+            BenefitDetail::CloudLicense { activation: SoftwareState::Activated { expires_at: Some(end), .. }, .. } => consider(*end),
+            BenefitDetail::GoToMarket { offers } => {
+                for offer in offers {
+                    match offer.state {
+                        // Pending: its activation comes before its reminders and expiry.
+                        OfferState::Pending { active_at, .. } => consider(active_at),
+                        OfferState::Active { since, expires_at } => {
+                            for days in &offer.reminder_days {
+                                let at = sub_days(expires_at, *days);
+                                if at < expires_at && at >= since && !offer.reminders_sent.contains(days) {
+                                    consider(at);
+                                }
+                            }
+                            consider(expires_at);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    earliest
+}
+
+/// Every step due at `now`, unsorted.
+fn scan(state: &OrganizationState, now: Timestamp) -> Vec<(Timestamp, u8, Step)> {
     let mut due: Vec<(Timestamp, u8, Step)> = Vec::new();
     for package in state.packages.values() {
         if let PackageState::Active { expires_at } = package.state {
@@ -57,10 +123,7 @@ pub(crate) fn collect_due(tx: &mut Tx<'_>) {
             _ => {}
         }
     }
-    due.sort_by_key(|(at, order, _)| (*at, *order));
-    for (at, _, step) in due {
-        step.record(tx, at);
-    }
+    due
 }
 
 fn collect_offer(offer: &crate::state::Offer, now: Timestamp, due: &mut Vec<(Timestamp, u8, Step)>) {
