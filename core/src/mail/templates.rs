@@ -137,42 +137,100 @@ pub fn render(topic: &MailTopic, organization: &str, language: &Language) -> (La
         return (Language::english(), name.to_string(), String::new());
     };
     let chinese = *lang == "zh-CN";
-    let fill = |text: &str| {
-        let mut out = text.replace("{organization}", organization);
-        for (key, value) in fields(topic, chinese) {
-            out = out.replace(&format!("{{{key}}}"), &value);
-        }
-        out
-    };
-    (used, fill(subject), fill(body))
+    (used, fill(subject, organization, topic, chinese), fill(body, organization, topic, chinese))
 }
 
-fn fields(topic: &MailTopic, chinese: bool) -> Vec<(&'static str, String)> {
-    let date = |t: &crate::lifecycle::Timestamp| t.format("%Y-%m-%d %H:%M UTC").to_string();
-    match topic {
-        MailTopic::TechnicalActivationPending { benefit, active_at } => vec![("benefit", benefit.clone()), ("active_at", date(active_at))],
-        MailTopic::TechnicalActivated { benefit } | MailTopic::SubscriptionAssigned { benefit } => vec![("benefit", benefit.clone())],
-        MailTopic::AssistanceRequested { benefit, phase, amount } => {
-            vec![("benefit", benefit.clone()), ("phase", phase.clone()), ("amount", amount.to_string())]
+/// Fills the placeholders of `text` in one pass, writing each value straight
+/// into the output. (It replaced a `replace` per placeholder with a `format!`
+/// of each key and a `String` of each value: 15 % of the mixed workload's
+/// instructions.) A value is never scanned for placeholders, and an unknown
+/// `{name}` is kept as written.
+fn fill(text: &str, organization: &str, topic: &MailTopic, chinese: bool) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        let Some(close) = from.find('}') else {
+            rest = from;
+            break;
+        };
+        let key = &from[1..close];
+        if key.contains('{') {
+            // A lone `{` before a placeholder: keep it, look again after it.
+            out.push('{');
+            rest = &from[1..];
+            continue;
         }
-        MailTopic::OfferActivationPending { offer, active_at } => vec![("offer", offer.clone()), ("active_at", date(active_at))],
-        MailTopic::OfferActivated { offer, expires_at } => vec![("offer", offer.clone()), ("expires_at", date(expires_at))],
-        MailTopic::OfferExpiring { offer, expires_at, days_before } => {
-            vec![("offer", offer.clone()), ("expires_at", date(expires_at)), ("days_before", days_before.to_string())]
+        let filled = if key == "organization" {
+            out.push_str(organization);
+            true
+        } else {
+            field(&mut out, topic, key, chinese)
+        };
+        if !filled {
+            out.push_str(&from[..=close]);
         }
-        MailTopic::PackageExpiring { package, expires_at, days_before } => {
-            vec![("package", package.clone()), ("expires_at", date(expires_at)), ("days_before", days_before.to_string())]
-        }
-        MailTopic::CancellationAnswered { target, granted, detail } => {
-            let outcome = match (granted, chinese) {
-                (true, false) => "granted",
-                (false, false) => "refused",
-                (true, true) => "已批准",
-                (false, true) => "被拒绝",
-            };
-            vec![("target", target.clone()), ("outcome", outcome.to_string()), ("detail", detail.clone())]
-        }
+        rest = &from[close + 1..];
     }
+    out.push_str(rest);
+    out
+}
+
+/// Writes the topic's field `key` into `out`; false when it has none.
+fn field(out: &mut String, topic: &MailTopic, key: &str, chinese: bool) -> bool {
+    use std::fmt::Write;
+    let date = |out: &mut String, t: &crate::lifecycle::Timestamp| {
+        use chrono::{Datelike, Timelike};
+        if (0..=9999).contains(&t.year()) {
+            let _ = write!(out, "{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), t.month(), t.day(), t.hour(), t.minute());
+        } else {
+            // chrono's `%Y` signs years outside 0..=9999; keep its spelling there.
+            let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M UTC"));
+        }
+    };
+    match (topic, key) {
+        (
+            MailTopic::TechnicalActivationPending { benefit, .. }
+            | MailTopic::TechnicalActivated { benefit }
+            | MailTopic::SubscriptionAssigned { benefit }
+            | MailTopic::AssistanceRequested { benefit, .. },
+            "benefit",
+        ) => out.push_str(benefit),
+        (MailTopic::TechnicalActivationPending { active_at, .. } | MailTopic::OfferActivationPending { active_at, .. }, "active_at") => {
+            date(out, active_at)
+        }
+        (MailTopic::AssistanceRequested { phase, .. }, "phase") => out.push_str(phase),
+        (MailTopic::AssistanceRequested { amount, .. }, "amount") => {
+            let _ = write!(out, "{amount}");
+        }
+        (
+            MailTopic::OfferActivationPending { offer, .. }
+            | MailTopic::OfferActivated { offer, .. }
+            | MailTopic::OfferExpiring { offer, .. },
+            "offer",
+        ) => out.push_str(offer),
+        (
+            MailTopic::OfferActivated { expires_at, .. }
+            | MailTopic::OfferExpiring { expires_at, .. }
+            | MailTopic::PackageExpiring { expires_at, .. },
+            "expires_at",
+        ) => date(out, expires_at),
+        (MailTopic::OfferExpiring { days_before, .. } | MailTopic::PackageExpiring { days_before, .. }, "days_before") => {
+            let _ = write!(out, "{days_before}");
+        }
+        (MailTopic::PackageExpiring { package, .. }, "package") => out.push_str(package),
+        (MailTopic::CancellationAnswered { target, .. }, "target") => out.push_str(target),
+        (MailTopic::CancellationAnswered { detail, .. }, "detail") => out.push_str(detail),
+        (MailTopic::CancellationAnswered { granted, .. }, "outcome") => out.push_str(match (granted, chinese) {
+            (true, false) => "granted",
+            (false, false) => "refused",
+            (true, true) => "已批准",
+            (false, true) => "被拒绝",
+        }),
+        _ => return false,
+    }
+    true
 }
 
 #[cfg(test)]
