@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 import partner_benefits as pb
 
 clock = pb.ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
-center = pb.BenefitCenter.open("benefits.db", clock=clock)   # or pb.BenefitCenter.in_memory(clock=clock)
+center = pb.BenefitCenter.open("benefits.db", clock=clock)   # or .open("postgres://user:pw@host/db"), .in_memory(clock=clock)
 
 org = center.create_organization(
     name="Contoso Ltd", account_email="partners@contoso.com",

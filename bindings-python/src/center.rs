@@ -1,6 +1,7 @@
 //! The façade classes: `ManualClock`, `BenefitCenter`, `Session`, `Program`,
 //! and the adapter that lets a Python object act as the core's `Mailer`.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -10,6 +11,7 @@ use partner_benefits::{
     BenefitCenter, BenefitId, Catalog, Clock, Error, LicenseKey, Mail, Mailer, ManualClock, MemoryStore, OfferId, OrganizationId,
     PackageId, PartnerLevel, Phase, RequestId, Role, Session, Store, UserId,
 };
+use partner_benefits_postgres::PostgresStore;
 use partner_benefits_sqlite::{SqliteStore, SystemClock};
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
@@ -136,6 +138,41 @@ fn host_mailer(mailer: Option<Bound<'_, PyAny>>) -> PyResult<Option<Arc<HostMail
 
 // ------------------------------------------------------------------ center
 
+/// True for a target that names a PostgreSQL database rather than a SQLite file.
+fn is_postgres_url(target: &str) -> bool {
+    target.starts_with("postgres://") || target.starts_with("postgresql://")
+}
+
+/// A PostgreSQL URL fit for `repr`: the password (in the user info or a
+/// `password=` option) replaced by `***`. Splits the way the `postgres` crate
+/// parses: the user info is everything before the first `@`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let rest = match rest.split_once('@') {
+        Some((credentials, after)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{after}"),
+            None => rest.to_owned(),
+        },
+        None => rest.to_owned(),
+    };
+    let rest = match rest.split_once('?') {
+        Some((base, query)) => {
+            let options: Vec<String> = query
+                .split('&')
+                .map(|option| match option.split_once('=') {
+                    Some((key, _)) if key == "password" => format!("{key}=***"),
+                    _ => option.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", options.join("&"))
+        }
+        None => rest,
+    };
+    format!("{scheme}://{rest}")
+}
+
 /// Every product with a key pool in the catalog.
 fn keyed_products(catalog: &Catalog) -> Vec<String> {
     let mut products: Vec<String> = Vec::new();
@@ -211,20 +248,34 @@ impl PyBenefitCenter {
 
 #[pymethods]
 impl PyBenefitCenter {
-    /// A center keeping its data in the SQLite file at `path` (created if missing).
+    /// A center keeping its data in PostgreSQL when `target` is a string
+    /// starting with `postgres://` or `postgresql://` (the libpq URL form;
+    /// tables are created or migrated at open), otherwise in the SQLite file
+    /// at `target` (a `str` or `os.PathLike`, created if missing).
     #[staticmethod]
-    #[pyo3(signature = (path, clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
+    #[pyo3(signature = (target, clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     fn open(
         py: Python<'_>,
-        path: PathBuf,
+        target: &Bound<'_, PyAny>,
         clock: Option<Bound<'_, PyManualClock>>,
         mailer: Option<Bound<'_, PyAny>>,
         stock_demo_keys: Option<bool>,
         catalog: Option<String>,
     ) -> PyResult<Self> {
         let demo = stock_demo_keys.unwrap_or(clock.is_some());
-        let description = format!("BenefitCenter.open({})", PyString::new(py, &path.to_string_lossy()).repr()?);
-        let store: Arc<dyn Store> = Arc::new(run(py, || SqliteStore::open(&path))?);
+        let url = target.cast::<PyString>().ok().and_then(|s| s.to_cow().ok().map(Cow::into_owned)).filter(|s| is_postgres_url(s));
+        let (store, shown): (Arc<dyn Store>, String) = match url {
+            Some(url) => {
+                let store = run(py, || PostgresStore::connect(&url))?;
+                (Arc::new(store), redact_url(&url))
+            }
+            None => {
+                let path: PathBuf = target.extract()?;
+                let store = run(py, || SqliteStore::open(&path))?;
+                (Arc::new(store), path.to_string_lossy().into_owned())
+            }
+        };
+        let description = format!("BenefitCenter.open({})", PyString::new(py, &shown).repr()?);
         Self::build(py, store, clock, mailer, catalog, demo, description)
     }
 

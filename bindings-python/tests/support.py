@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import partner_benefits as pb
 
@@ -50,3 +51,33 @@ def make_world(center: pb.BenefitCenter, clock: pb.ManualClock) -> World:
     dev2 = admin.add_user("Dana Dev", "dev2@contoso.com", roles=[])
     mpn_admin = admin.add_user("Blake Buyer", "blake@contoso.com", roles=[pb.Role.MPN_PARTNER_ADMIN])
     return World(clock, center, org, admin, dev, dev2, mpn_admin)
+
+
+def snapshot(session: pb.Session) -> tuple[object, ...]:
+    """Everything a session can read about its organization."""
+    return (
+        session.organization(),
+        session.users(),
+        session.packages(),
+        session.all_benefits(),
+        session.requests(),
+        session.cancellations(),
+        session.marketing_contact(),
+        session.audit_log(),
+    )
+
+
+def build_history(world: World) -> None:
+    """A bit of everything: seats, hours, a request, GTM, keys, a second package."""
+    package = world.action_pack()
+    vs = world.benefit(package.id, "visual-studio")
+    world.admin.assign_user(vs.id, world.dev)
+    hours = world.benefit(package.id, "advisory-hours")
+    world.admin.activate_technical(hours.id, world.dev, "dev.alt@example.com")
+    world.clock.advance(days(3))
+    world.admin.request_assistance(hours.id, pb.Phase.DEPLOYMENT, Decimal("1.5"), "roll-out")
+    world.admin.set_marketing_contact(world.dev, "dev.marketing@example.com", "+1 425 555 0100", "en")
+    world.center.program().grant_competency(world.org.id, "cloud-platform")
+    office = world.benefit(package.id, "office-professional-plus")
+    world.admin.get_keys(office.id, language="en", os="x64")
+    world.admin.purchase_package("action-pack")

@@ -3,41 +3,12 @@
 from __future__ import annotations
 
 import gc
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 import partner_benefits as pb
-from support import World, days, make_world
-
-
-def snapshot(session: pb.Session) -> tuple[object, ...]:
-    return (
-        session.organization(),
-        session.users(),
-        session.packages(),
-        session.all_benefits(),
-        session.requests(),
-        session.cancellations(),
-        session.marketing_contact(),
-        session.audit_log(),
-    )
-
-
-def build_history(world: World) -> None:
-    package = world.action_pack()
-    vs = world.benefit(package.id, "visual-studio")
-    world.admin.assign_user(vs.id, world.dev)
-    hours = world.benefit(package.id, "advisory-hours")
-    world.admin.activate_technical(hours.id, world.dev, "dev.alt@example.com")
-    world.clock.advance(days(3))
-    world.admin.request_assistance(hours.id, pb.Phase.DEPLOYMENT, Decimal("1.5"), "roll-out")
-    world.admin.set_marketing_contact(world.dev, "dev.marketing@example.com", "+1 425 555 0100", "en")
-    world.center.program().grant_competency(world.org.id, "cloud-platform")
-    office = world.benefit(package.id, "office-professional-plus")
-    world.admin.get_keys(office.id, language="en", os="x64")
-    world.admin.purchase_package("action-pack")
+from support import build_history, make_world, snapshot
 
 
 def test_state_survives_reopen(tmp_path: Path, clock: pb.ManualClock) -> None:

@@ -439,12 +439,30 @@ class ManualClock:
 class BenefitCenter:
     @staticmethod
     def open(
-        path: str | PathLike[str],
+        target: str | PathLike[str],
         clock: ManualClock | None = None,
         mailer: Mailer | None = None,
         stock_demo_keys: bool | None = None,
         catalog: str | None = None,
-    ) -> BenefitCenter: ...
+    ) -> BenefitCenter:
+        """A center on a persistent store, chosen by `target`.
+
+        A `str` starting with ``postgres://`` or ``postgresql://`` is a
+        PostgreSQL URL in the libpq form
+        (``postgres://user:password@host:port/dbname?options``): the center
+        keeps its data in that database, creating or migrating its ``pb_``
+        tables at open. The database and the role must exist. Many processes
+        may share one database. Connecting gives up after 5 s.
+
+        Anything else is a SQLite file (a `str` or `os.PathLike`, created if
+        missing).
+
+        A malformed URL, an unreachable server, a failed login, a database of a
+        newer schema, or an unusable file raises `StorageError`. The GIL is
+        released while connecting. `repr(center)` shows the target with any
+        password replaced by ``***``.
+        """
+        ...
     @staticmethod
     def in_memory(
         clock: ManualClock | None = None,
