@@ -416,21 +416,21 @@ impl BenefitCenter {
             return Ok((0, decided.outcomes));
         }
         let count = decided.events.len();
-        let mut appends = vec![Append { stream: stream.clone(), expected_version: base_version, events: decided.events.clone() }];
+        let mut pool_appends: Vec<Append> = Vec::new();
         for draw in &decided.draws {
             let pool = pools.get(&draw.product).cloned().unwrap_or_default();
             let pool_stream = StreamId::KeyPool(draw.product.clone());
-            let existing = appends.iter().position(|a| a.stream == pool_stream);
+            let existing = pool_appends.iter().position(|a| a.stream == pool_stream);
             let event = Event::KeysAllocated { first: draw.first, count: draw.count, package: package_of(&decided.events, draw) };
             match existing {
                 Some(index) => {
-                    if let Some(append) = appends.get_mut(index) {
+                    if let Some(append) = pool_appends.get_mut(index) {
                         let version = pool.version + append.events.len() as u64 + 1;
                         append.events.push(RecordedEvent { stream: pool_stream, version, at: now, actor, event });
                     }
                 }
                 None => {
-                    appends.push(Append {
+                    pool_appends.push(Append {
                         stream: pool_stream.clone(),
                         expected_version: pool.version,
                         events: vec![RecordedEvent { stream: pool_stream, version: pool.version + 1, at: now, actor, event }],
@@ -447,17 +447,27 @@ impl BenefitCenter {
             }),
             _ => None,
         };
-        self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), idempotency })?;
 
-        // Committed: bring the cache forward without reloading.
+        // The new events are folded into the cached state before the commit,
+        // so that they can be moved into it rather than copied (a copy of
+        // every event, with a purchase's whole package template, per
+        // command). The cache is taken out meanwhile: if the commit fails it
+        // stays empty and is reloaded from the store on next use.
         let mut next = match decided.state {
-            Some(state) => state,
+            Some(state) => {
+                *cached = None;
+                state
+            }
             None => cached.take().ok_or_else(|| Error::storage("cache lost during commit"))?,
         };
         let first_new = next.version;
         for event in decided.events.iter().filter(|e| e.version > first_new) {
             next.apply(event)?;
         }
+        let mut appends = vec![Append { stream: stream.clone(), expected_version: base_version, events: decided.events }];
+        appends.extend(pool_appends);
+        self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), idempotency })?;
+
         self.maybe_snapshot(&stream, base_version, &next);
         *cached = Some(next);
         Ok((count, decided.outcomes))

@@ -183,7 +183,11 @@ pub enum Event {
     /// A package bought from the template as it was at purchase.
     PackagePurchased {
         package: PackageId,
-        template: PackageTemplate,
+        // Shared with the package in the state (and every copy of the event):
+        // a template is kilobytes of text, and cloning it dominated copies of
+        // states and events. Serialized as the template itself.
+        #[serde(with = "crate::catalog::shared_template")]
+        template: std::sync::Arc<PackageTemplate>,
         expires_at: Timestamp,
         keys: Vec<KeyAllocation>,
     },

@@ -56,8 +56,11 @@ pub struct User {
 pub struct Package {
     /// Id.
     pub id: PackageId,
-    /// The template as it was bought.
-    pub template: PackageTemplate,
+    /// The template as it was bought; shared with the purchase event (a
+    /// copy of the state, as a query with due steps makes, copied every
+    /// template). Serialized as the template itself.
+    #[serde(with = "crate::catalog::shared_template")]
+    pub template: std::sync::Arc<PackageTemplate>,
     /// When it was bought.
     pub purchased_at: Timestamp,
     /// Lifecycle.
@@ -518,7 +521,7 @@ impl OrganizationState {
     fn add_package(
         &mut self,
         id: PackageId,
-        template: &PackageTemplate,
+        template: &std::sync::Arc<PackageTemplate>,
         at: Timestamp,
         expires_at: Timestamp,
         keys: &[crate::event::KeyAllocation],

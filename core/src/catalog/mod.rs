@@ -263,3 +263,22 @@ mod tests {
         }
     }
 }
+
+/// Serde for a shared template (`Arc<PackageTemplate>`), written exactly as
+/// the template itself, so events and snapshots keep their format. (serde's
+/// own `Arc` support needs its `rc` feature, which this crate does not use.)
+pub(crate) mod shared_template {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::PackageTemplate;
+
+    pub fn serialize<S: Serializer>(template: &Arc<PackageTemplate>, serializer: S) -> Result<S::Ok, S::Error> {
+        template.as_ref().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<PackageTemplate>, D::Error> {
+        PackageTemplate::deserialize(deserializer).map(Arc::new)
+    }
+}

@@ -54,7 +54,7 @@ pub(super) fn purchase(tx: &mut Tx<'_>, template: &str, pools: &BTreeMap<Code, K
     for allocation in &keys {
         tx.draws.push(PoolDraw { product: allocation.slots.product.clone(), first: allocation.slots.first, count: allocation.slots.count });
     }
-    tx.emit(Event::PackagePurchased { package, template: template.clone(), expires_at, keys });
+    tx.emit(Event::PackagePurchased { package, template: std::sync::Arc::new(template.clone()), expires_at, keys });
     Ok(Outcome::PackagePurchased { package })
 }
 
