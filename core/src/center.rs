@@ -44,7 +44,20 @@ impl Default for CenterOptions {
     }
 }
 
-type Slot = Arc<Mutex<Option<OrganizationState>>>;
+type Slot = Arc<Mutex<Cached>>;
+
+/// What a slot caches of one organization.
+#[derive(Default)]
+struct Cached {
+    /// The state as of the store's version (the fold of its events).
+    state: Option<OrganizationState>,
+    /// For queries: `state` with what had fallen due at `view.1` applied, not
+    /// committed (a read does not commit). Building it copies the whole
+    /// state, so it is kept until `state` moves; it stays right for any later
+    /// `now` at which nothing more falls due in it. `view.2` is the version
+    /// of `state` it was built on.
+    view: Option<(OrganizationState, Timestamp, u64)>,
+}
 
 pub(crate) struct Inner {
     pub store: Arc<dyn Store>,
@@ -304,19 +317,34 @@ impl BenefitCenter {
             return Err(Error::not_found("user", user));
         }
         let slot = self.slot(organization)?;
-        let mut cached = lock(&slot)?;
-        self.refresh(organization, &mut cached)?;
+        let mut guard = lock(&slot)?;
+        let Cached { state: cached, view: cached_view } = &mut *guard;
+        self.refresh(organization, cached)?;
         let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
-        let mut tx = Tx::new(state, &self.inner.catalog, self.now(), Actor::Clock);
+        let now = self.now();
+        let mut tx = Tx::new(state, &self.inner.catalog, now, Actor::Clock);
         collect_due(&mut tx);
         if tx.events.is_empty() {
             return f(state);
+        }
+        // Reuse the view built for an earlier query on this same state when
+        // nothing more has fallen due in it since (so catching up at `now`
+        // would give the same state): copying the state for every query
+        // between a clock step and the next command was 15 % of the mix.
+        if let Some((view, built_at, base)) = cached_view.as_ref()
+            && *base == state.version
+            && *built_at <= now
+            && view.next_due.is_some_and(|next| now < next)
+        {
+            return f(view);
         }
         let mut view = state.clone();
         for event in record(&StreamId::Organization(organization), state.version, tx.events) {
             view.apply(&event)?;
         }
-        f(&view)
+        let base = state.version;
+        let view = &cached_view.insert((view, now, base)).0;
+        f(view)
     }
 
     /// Runs commands as `actor` (plus what fell due) and commits the result
@@ -343,8 +371,11 @@ impl BenefitCenter {
         decide_all: impl FnOnce(&mut Decider<'_>, &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error>,
     ) -> Result<(usize, Vec<Outcome>), Error> {
         let slot = self.slot(organization)?;
-        let mut cached = lock(&slot)?;
-        self.refresh(organization, &mut cached)?;
+        let mut guard = lock(&slot)?;
+        // A write moves the state on: the queries' view of it is done with.
+        guard.view = None;
+        let cached = &mut guard.state;
+        self.refresh(organization, cached)?;
         let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
         if let Actor::User(user) = actor
             && (user.organization() != organization || !state.users.contains_key(&user))
@@ -365,14 +396,14 @@ impl BenefitCenter {
             (tx.events, tx.mails)
         };
         if due_events.is_empty() {
-            return self.decide_and_commit(&mut cached, now, actor, idempotency, pools, base_version, (Vec::new(), Vec::new()), decide_all);
+            return self.decide_and_commit(cached, now, actor, idempotency, pools, base_version, (Vec::new(), Vec::new()), decide_all);
         }
         let due = record(&stream, base_version, due_events);
         let result = match cached.as_mut() {
             Some(ahead) => due.iter().try_for_each(|event| ahead.apply(event)),
             None => Err(Error::storage("cache lost during catch-up")),
         }
-        .and_then(|()| self.decide_and_commit(&mut cached, now, actor, idempotency, pools, base_version, (due, due_mails), decide_all));
+        .and_then(|()| self.decide_and_commit(cached, now, actor, idempotency, pools, base_version, (due, due_mails), decide_all));
         if result.is_err() {
             *cached = None;
         }
