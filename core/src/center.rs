@@ -64,6 +64,9 @@ pub(crate) struct Inner {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub catalog: Arc<Catalog>,
+    /// The catalog's package templates, each shared by every package bought
+    /// from it (and its purchase event) instead of copied into each.
+    pub templates: Vec<Arc<crate::catalog::PackageTemplate>>,
     pub options: CenterOptions,
     // One slot per organization: serializes this process's writers of an
     // organization and caches its state; other processes are kept apart by
@@ -126,6 +129,7 @@ impl BenefitCenter {
                 store,
                 mailer,
                 clock,
+                templates: catalog.packages.iter().cloned().map(Arc::new).collect(),
                 catalog: Arc::new(catalog),
                 options,
                 orgs: Mutex::new(HashMap::new()),
@@ -612,6 +616,7 @@ impl Decider<'_> {
             pool.allocated += u64::from(draw.count);
         }
         let mut tx = Tx::new(&self.state, &self.center.inner.catalog, self.now, self.actor);
+        tx.templates = &self.center.inner.templates;
         let outcome = decide(&mut tx, command, &pools)?;
         let (events, mails, draws) = (tx.events, tx.mails, tx.draws);
         self.draws.extend(draws);

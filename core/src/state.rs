@@ -501,19 +501,7 @@ impl OrganizationState {
             Event::MailQueued { mail, .. } => self.next.mails = self.next.mails.max(mail.seq()),
             Event::KeysStocked { .. } | Event::KeysAllocated { .. } => return Err(corrupt("key pool event in an organization stream")),
         }
-        if changes_due_steps(&recorded.event) {
-            self.next_due = Derived(Some(crate::decide::earliest_due(self)));
-        } else if let Event::KeysRevealed { benefit, .. } = &recorded.event
-            && let Some(Benefit {
-                detail: BenefitDetail::CloudLicense { activation: SoftwareState::Activated { expires_at: Some(end), .. }, .. },
-                ..
-            }) = self.benefits.get(benefit)
-            && let Some(next) = self.next_due.0.as_mut()
-        {
-            // A cloud license's first reveal starts its term: its end is a new
-            // due step (a repeat reveal lowers nothing).
-            *next = (*next).min(*end);
-        }
+        self.update_next_due(&recorded.event);
         self.version = recorded.version;
         Ok(())
     }
@@ -604,6 +592,37 @@ impl OrganizationState {
         Ok(())
     }
 
+    /// Keeps `next_due` right after `event` was folded in. An event that only
+    /// adds a due step lowers it to that step; one that takes a step away or
+    /// moves a term recomputes it from every package and benefit (a bound
+    /// that is too early is still correct: the catch-up then just scans).
+    fn update_next_due(&mut self, event: &Event) {
+        let added = match event {
+            Event::TechnicalAssigned { active_at, .. } | Event::OfferActivated { active_at, .. } => *active_at,
+            Event::PackagePurchased { package, .. } => match self.packages.get(package) {
+                Some(package) => crate::decide::package_earliest_due(package),
+                None => return,
+            },
+            Event::KeysRevealed { benefit, .. } => match self.benefits.get(benefit) {
+                // A cloud license's first reveal starts its term: its end is a
+                // new due step (a repeat reveal lowers nothing).
+                Some(Benefit {
+                    detail: BenefitDetail::CloudLicense { activation: SoftwareState::Activated { expires_at: Some(end), .. }, .. },
+                    ..
+                }) => *end,
+                _ => return,
+            },
+            event if changes_due_steps(event) => {
+                self.next_due = Derived(Some(crate::decide::earliest_due(self)));
+                return;
+            }
+            _ => return,
+        };
+        if let Some(next) = self.next_due.0.as_mut() {
+            *next = (*next).min(added);
+        }
+    }
+
     fn draw(&mut self, benefit: BenefitId, amount: Decimal) -> Result<(), Error> {
         match &mut self.benefit_mut(benefit)?.detail {
             BenefitDetail::Technical { balance, .. } => {
@@ -668,7 +687,8 @@ impl OrganizationState {
 
 /// True when folding `event` may change what falls due, or when (`next_due`).
 /// Listed by exclusion, so that a new kind of event is taken as changing it
-/// (a full recomputation: always correct, only slower).
+/// (a full recomputation: always correct, only slower). The events that only
+/// add a step are handled first, in [`OrganizationState::update_next_due`].
 fn changes_due_steps(event: &Event) -> bool {
     !matches!(
         event,
@@ -686,7 +706,7 @@ fn changes_due_steps(event: &Event) -> bool {
             | Event::MarketingContactSet { .. }
             | Event::CancellationRequested { .. }
             | Event::CancellationRefused { .. }
-            // Handled in place: only a cloud license's first reveal adds a step.
+            // Only a cloud license's first reveal adds a step.
             | Event::KeysRevealed { .. }
     )
 }

@@ -10,7 +10,7 @@ use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
 use crate::lifecycle::{Timestamp, add_days, sub_days};
 use crate::mail::MailTopic;
-use crate::state::{BenefitDetail, OrganizationState};
+use crate::state::{BenefitDetail, OrganizationState, Package};
 
 /// Adds to `tx` every step due at `tx.now`, in time order.
 pub(crate) fn collect_due(tx: &mut Tx<'_>) {
@@ -39,15 +39,7 @@ pub(crate) fn earliest_due(state: &OrganizationState) -> Timestamp {
     let mut earliest = Timestamp::MAX_UTC;
     let mut consider = |at: Timestamp| earliest = earliest.min(at);
     for package in state.packages.values() {
-        if let PackageState::Active { expires_at } = package.state {
-            for days in &package.template.reminder_days {
-                let at = sub_days(expires_at, *days);
-                if at < expires_at && at >= package.purchased_at && !package.reminders_sent.contains(days) {
-                    consider(at);
-                }
-            }
-            consider(expires_at);
-        }
+        consider(package_earliest_due(package));
     }
     for benefit in state.benefits.values() {
         if state.packages.get(&benefit.package).is_some_and(|p| matches!(p.state, PackageState::Cancelled { .. })) {
@@ -75,6 +67,19 @@ pub(crate) fn earliest_due(state: &OrganizationState) -> Timestamp {
                 }
             }
             _ => {}
+        }
+    }
+    earliest
+}
+
+/// The earliest due step of one package itself (reminders, expiry), as in [`earliest_due`].
+pub(crate) fn package_earliest_due(package: &Package) -> Timestamp {
+    let PackageState::Active { expires_at } = package.state else { return Timestamp::MAX_UTC };
+    let mut earliest = expires_at;
+    for days in &package.template.reminder_days {
+        let at = sub_days(expires_at, *days);
+        if at < expires_at && at >= package.purchased_at && !package.reminders_sent.contains(days) {
+            earliest = earliest.min(at);
         }
     }
     earliest

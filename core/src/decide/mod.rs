@@ -8,7 +8,7 @@ mod go_to_market;
 mod packages;
 mod tx;
 
-pub(crate) use due::{collect_due, earliest_due};
+pub(crate) use due::{collect_due, earliest_due, package_earliest_due};
 pub(crate) use go_to_market::unavailable_reason;
 pub(crate) use tx::{PoolDraw, Tx};
 

@@ -54,7 +54,12 @@ pub(super) fn purchase(tx: &mut Tx<'_>, template: &str, pools: &BTreeMap<Code, K
     for allocation in &keys {
         tx.draws.push(PoolDraw { product: allocation.slots.product.clone(), first: allocation.slots.first, count: allocation.slots.count });
     }
-    tx.emit(Event::PackagePurchased { package, template: std::sync::Arc::new(template.clone()), expires_at, keys });
+    // The catalog's shared copy when there is one: a template is kilobytes.
+    let template = match tx.templates.iter().find(|shared| shared.code == code) {
+        Some(shared) => std::sync::Arc::clone(shared),
+        None => std::sync::Arc::new(template.clone()),
+    };
+    tx.emit(Event::PackagePurchased { package, template, expires_at, keys });
     Ok(Outcome::PackagePurchased { package })
 }
 

@@ -21,6 +21,8 @@ pub(crate) struct PoolDraw {
 pub(crate) struct Tx<'s> {
     pub state: &'s OrganizationState,
     pub catalog: &'s Catalog,
+    /// The catalog's templates, shared (see `Inner::templates`); empty: copy.
+    pub templates: &'s [std::sync::Arc<crate::catalog::PackageTemplate>],
     pub now: Timestamp,
     pub actor: Actor,
     next: Counters,
@@ -31,7 +33,17 @@ pub(crate) struct Tx<'s> {
 
 impl<'s> Tx<'s> {
     pub fn new(state: &'s OrganizationState, catalog: &'s Catalog, now: Timestamp, actor: Actor) -> Self {
-        Self { state, catalog, now, actor, next: state.next.clone(), events: Vec::new(), mails: Vec::new(), draws: Vec::new() }
+        Self {
+            state,
+            catalog,
+            templates: &[],
+            now,
+            actor,
+            next: state.next.clone(),
+            events: Vec::new(),
+            mails: Vec::new(),
+            draws: Vec::new(),
+        }
     }
 
     pub fn org(&self) -> OrganizationId {
