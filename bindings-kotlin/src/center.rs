@@ -1,4 +1,5 @@
-//! The entry point: `BenefitCenter.open(path, clock)` or `BenefitCenter.inMemory(clock)`.
+//! The entry point: `BenefitCenter.open(target, clock)` (a SQLite file or a
+//! PostgreSQL URL) or `BenefitCenter.inMemory(clock)`.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -6,6 +7,7 @@ use std::sync::Arc;
 use partner_benefits as core;
 use partner_benefits::catalog::BenefitKind;
 use partner_benefits::{Catalog, LicenseKey, MemoryStore, OrganizationId, Store};
+use partner_benefits_postgres::PostgresStore;
 use partner_benefits_sqlite::{SqliteStore, SystemClock};
 
 use crate::Timestamp;
@@ -22,6 +24,15 @@ pub const DEMO_KEYS_PER_PRODUCT: u32 = 500;
 /// Parses an id given as text; a malformed id is `invalid_input`.
 pub(crate) fn id<T: FromStr<Err = core::Error>>(text: &str) -> Result<T> {
     Ok(text.parse::<T>()?)
+}
+
+/// When `open`'s target names a PostgreSQL database rather than a SQLite
+/// file, the URL with its scheme in lower case (as the driver wants it).
+fn postgres_url(target: &str) -> Option<String> {
+    ["postgres://", "postgresql://"].iter().find_map(|scheme| {
+        let head = target.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme).then(|| format!("{scheme}{}", &target[scheme.len()..]))
+    })
 }
 
 /// Stocks generated demo keys (`DEMO-WINDOWS-SERVER-00001`, ...) into every
@@ -88,8 +99,12 @@ impl BenefitCenter {
 
 #[uniffi::export]
 impl BenefitCenter {
-    /// A center keeping its data in the SQLite file at `path` (created if
-    /// missing, its schema upgraded if older).
+    /// A center keeping its data in PostgreSQL when `target` is a URL
+    /// starting with `postgres://` or `postgresql://` (the database and role
+    /// must exist; the tables are created or upgraded), otherwise in the
+    /// SQLite file at path `target` (created if missing, its schema upgraded
+    /// if older). A bad URL or an unreachable server is a `Storage` error
+    /// (after at most the connect timeout, 5 s), never a hang.
     ///
     /// - `clock`: the time source; none means the system clock (UTC).
     /// - `mailer`: delivers mail on `dispatchMail`; none means mail stays
@@ -103,14 +118,19 @@ impl BenefitCenter {
     ///   built-in catalog (see `catalogJson()`).
     #[uniffi::constructor(default(clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     pub fn open(
-        path: String,
+        target: String,
         clock: Option<Arc<ManualClock>>,
         mailer: Option<Arc<dyn Mailer>>,
         stock_demo_keys: Option<bool>,
         catalog: Option<String>,
     ) -> Result<Arc<Self>> {
         let demo = stock_demo_keys.unwrap_or(clock.is_some());
-        Self::build(Arc::new(SqliteStore::open(&path)?), clock, mailer, demo, catalog)
+        let store: Arc<dyn Store> = if let Some(url) = postgres_url(&target) {
+            Arc::new(PostgresStore::connect(&url)?)
+        } else {
+            Arc::new(SqliteStore::open(&target)?)
+        };
+        Self::build(store, clock, mailer, demo, catalog)
     }
 
     /// A center keeping its data in memory, for tests and demos. Arguments
@@ -178,5 +198,22 @@ impl BenefitCenter {
     /// The current time of the center's clock.
     pub fn now(&self) -> Timestamp {
         self.inner.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_url;
+
+    #[test]
+    fn only_postgres_urls_go_to_postgres() {
+        assert_eq!(postgres_url("postgres://u@h/db").as_deref(), Some("postgres://u@h/db"));
+        assert_eq!(postgres_url("postgresql://h:5432/DB").as_deref(), Some("postgresql://h:5432/DB"));
+        assert_eq!(postgres_url("POSTGRES://h/Db").as_deref(), Some("postgres://h/Db"));
+        assert_eq!(postgres_url("PostgreSQL://h/db").as_deref(), Some("postgresql://h/db"));
+        for path in ["benefits.db", "/var/lib/postgres/benefits.db", "postgres", "postgres:/x", "host=h dbname=db", "", "é", "postgresé"]
+        {
+            assert_eq!(postgres_url(path), None, "{path}");
+        }
     }
 }
