@@ -595,15 +595,27 @@ impl Decider<'_> {
 
     fn absorb(&mut self, tx_events: Vec<(Timestamp, Actor, Event)>, mails: Vec<Mail>, apply: bool) -> Result<(), Error> {
         let base = self.events.last().map_or(self.state.version, |e| e.version);
-        let recorded = record(&self.stream(), base, tx_events);
+        // Numbered straight into the batch's list (no list per command).
+        let first = self.events.len();
+        let stream = self.stream();
+        self.events.extend(tx_events.into_iter().enumerate().map(|(i, (at, actor, event))| RecordedEvent {
+            stream: stream.clone(),
+            version: base + i as u64 + 1,
+            at,
+            actor,
+            event,
+        }));
         if apply {
             let state = self.state.to_mut();
-            for event in &recorded {
+            for event in self.events.get(first..).unwrap_or_default() {
                 state.apply(event)?;
             }
         }
-        self.events.extend(recorded);
-        self.mails.extend(mails);
+        if self.mails.is_empty() {
+            self.mails = mails;
+        } else {
+            self.mails.extend(mails);
+        }
         Ok(())
     }
 
