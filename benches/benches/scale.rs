@@ -6,6 +6,9 @@
 //! ask for the big ones; `-- --quick` (or `BENCH_QUICK=1`) measures 10⁵ seats
 //! and 2·10⁴ events. Each memory figure is taken in a fresh child process
 //! (this program re-run), so one measurement's freed memory never hides another's.
+//! Snapshots at the default cadence; `SCALE_SNAPSHOT_EVERY` and
+//! `SCALE_SNAPSHOT_BYTES_PER_EVENT` override it (`SCALE_SNAPSHOT_EVERY=0`: off;
+//! `SCALE_SNAPSHOT_BYTES_PER_EVENT=0`: every 500 events whatever the size, as before).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,9 +22,8 @@ fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-fn center(store: Arc<dyn Store>, seats: u32, snapshot_every: u64) -> Result<BenefitCenter, Error> {
+fn center(store: Arc<dyn Store>, seats: u32, options: CenterOptions) -> Result<BenefitCenter, Error> {
     let clock = Arc::new(ManualClock::new(START.parse().unwrap_or_default()));
-    let options = CenterOptions { snapshot_every, ..CenterOptions::default() };
     Ok(BenefitCenter::with_options(store, Arc::new(RecordingMailer::new()), clock, seat_catalog(seats)?, options))
 }
 
@@ -32,10 +34,10 @@ fn child(store_kind: &str, seats: u32) -> Result<(), Error> {
         "memory" => Arc::new(MemoryStore::new()),
         _ => Arc::new(DiscardStore::new()),
     };
-    // Snapshots off unless `SCALE_SNAPSHOT_EVERY` says otherwise: at the default
-    // (every 500 events) each would serialize the whole state of a million
-    // users; see docs/PERFORMANCE.md.
-    let center = center(store, seats, env_number("SCALE_SNAPSHOT_EVERY").unwrap_or(0))?;
+    // The default snapshot cadence unless `SCALE_SNAPSHOT_EVERY` (0: off) or
+    // `SCALE_SNAPSHOT_BYTES_PER_EVENT` (0: every `snapshot_every` events
+    // whatever the state's size) say otherwise; see docs/PERFORMANCE.md.
+    let center = center(store, seats, snapshot_options())?;
     let org = center.create_organization("Scale Ltd", "partners@scale.example", "Admin", "admin@scale.example")?;
     let admin = center.session(org.id, org.admin_id);
     admin.purchase_package("seats")?;
@@ -58,6 +60,16 @@ fn child(store_kind: &str, seats: u32) -> Result<(), Error> {
     Ok(())
 }
 
+/// The default options, with the snapshot cadence from the environment if set.
+fn snapshot_options() -> CenterOptions {
+    let default = CenterOptions::default();
+    CenterOptions {
+        snapshot_every: env_number("SCALE_SNAPSHOT_EVERY").unwrap_or(default.snapshot_every),
+        snapshot_bytes_per_event: env_number("SCALE_SNAPSHOT_BYTES_PER_EVENT").unwrap_or(default.snapshot_bytes_per_event),
+        ..default
+    }
+}
+
 fn measure_in_child(store_kind: &str, seats: u32) -> Option<(f64, f64, f64, f64)> {
     let exe = std::env::current_exe().ok()?;
     let output = std::process::Command::new(exe).env("SCALE_CHILD", format!("{store_kind}:{seats}")).output().ok()?;
@@ -78,7 +90,7 @@ fn measure_in_child(store_kind: &str, seats: u32) -> Option<(f64, f64, f64, f64)
 fn build_file(path: &std::path::Path, events: u64) -> Result<(u64, f64), Error> {
     let users = 1_000;
     let store = Arc::new(SqliteStore::open(path)?);
-    let center = center(store.clone(), users, CenterOptions::default().snapshot_every)?;
+    let center = center(store.clone(), users, CenterOptions::default())?;
     let org = center.create_organization("Open Ltd", "partners@open.example", "Admin", "admin@open.example")?;
     let admin = center.session(org.id, org.admin_id);
     let started = Instant::now();
@@ -103,7 +115,7 @@ fn build_file(path: &std::path::Path, events: u64) -> Result<(u64, f64), Error> 
 fn open_and_query(path: &std::path::Path) -> Result<f64, Error> {
     let started = Instant::now();
     let store = Arc::new(SqliteStore::open(path)?);
-    let center = center(store, 1_000, CenterOptions::default().snapshot_every)?;
+    let center = center(store, 1_000, CenterOptions::default())?;
     let org = partner_benefits::OrganizationId::new(1);
     center.session(org, UserId::new(org, 1)).organization()?;
     Ok(started.elapsed().as_secs_f64())
@@ -120,6 +132,11 @@ fn main() {
     }
     let quick = quick_mode();
     let seats = env_number("SCALE_SEATS").map_or(if quick { 100_000 } else { 1_000_000 }, |n| u32::try_from(n).unwrap_or(u32::MAX));
+    let options = snapshot_options();
+    println!(
+        "snapshots: every {} events, and at least the last one's size / {} bytes",
+        options.snapshot_every, options.snapshot_bytes_per_event
+    );
     println!("| store | seats | bytes per user | bytes per assigned seat | add users/s | assign seats/s |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for kind in ["discard", "memory"] {
@@ -148,7 +165,7 @@ fn main() {
             println!("| open + first query | seconds |");
             println!("| --- | ---: |");
             match open_and_query(&path) {
-                Ok(secs) => println!("| via the newest snapshot (every 500 events) | {secs:.3} |"),
+                Ok(secs) => println!("| via the newest snapshot (default cadence) | {secs:.3} |"),
                 Err(err) => eprintln!("open failed: {err}"),
             }
             let cleared = rusqlite::Connection::open(&path).and_then(|c| c.execute("DELETE FROM snapshots", []));

@@ -28,10 +28,38 @@ use crate::program::Program;
 use crate::session::Session;
 
 /// Tuning knobs with safe defaults.
+///
+/// # When a snapshot is written
+///
+/// A snapshot serializes an organization's whole state, so its cost grows
+/// with the organization while an event's does not. After a commit the
+/// center writes one when the events appended since the organization's last
+/// snapshot (the one it wrote, or loaded the state from) number
+///
+/// - at least `snapshot_every`, and
+/// - at least the last snapshot's size in bytes divided by
+///   `snapshot_bytes_per_event`.
+///
+/// So a small organization gets a snapshot every `snapshot_every` events,
+/// and a large one every `size / snapshot_bytes_per_event` events: each
+/// event pays for serializing at most about `snapshot_bytes_per_event`
+/// bytes of state (plus what it adds to the state), whatever the size of
+/// the organization. Opening replays at most that many events after the
+/// newest snapshot (plus one batch): a number of events proportional to the
+/// snapshot's size, so opening stays within a fixed multiple of loading it.
+/// A state that was replayed without a snapshot counts as size 0 until its
+/// first snapshot. `snapshot_every = 0` writes none;
+/// `snapshot_bytes_per_event = 0` keeps to `snapshot_every` alone.
+/// Numbered from the version of the last snapshot, not from multiples of
+/// `snapshot_every`. See `docs/adr/0004-snapshot-cadence.md`.
 #[derive(Debug, Clone)]
 pub struct CenterOptions {
-    /// Write a snapshot of a stream every this many events (0: never).
+    /// Write a snapshot of a stream at most every this many events (0: never).
     pub snapshot_every: u64,
+    /// Bytes of the last snapshot one new event pays for: a snapshot of `n`
+    /// bytes is followed by at least `n / snapshot_bytes_per_event` events
+    /// before the next (0: `snapshot_every` alone decides).
+    pub snapshot_bytes_per_event: u64,
     /// How long a dispatcher holds a claimed mail before others may retry it.
     pub mail_lease: Duration,
     /// Most mails one dispatch sends.
@@ -40,7 +68,16 @@ pub struct CenterOptions {
 
 impl Default for CenterOptions {
     fn default() -> Self {
-        Self { snapshot_every: 500, mail_lease: Duration::minutes(5), dispatch_batch: 1000 }
+        Self { snapshot_every: 500, snapshot_bytes_per_event: 256, mail_lease: Duration::minutes(5), dispatch_batch: 1000 }
+    }
+}
+
+impl CenterOptions {
+    /// Whether a stream `since` events past a snapshot of `bytes` bytes is due another.
+    fn snapshot_due(&self, since: u64, bytes: u64) -> bool {
+        let every = self.snapshot_every;
+        let proportional = bytes.checked_div(self.snapshot_bytes_per_event).unwrap_or(0);
+        every != 0 && since >= every && since >= proportional
     }
 }
 
@@ -57,6 +94,16 @@ struct Cached {
     /// `now` at which nothing more falls due in it. `view.2` is the version
     /// of `state` it was built on.
     view: Option<(OrganizationState, Timestamp, u64)>,
+    /// The last snapshot of the organization this slot knows of: the one
+    /// `state` was loaded from or the last one written (0, 0: none).
+    snapshot: SnapshotMark,
+}
+
+/// A snapshot's version and size in bytes.
+#[derive(Default, Clone, Copy)]
+struct SnapshotMark {
+    version: u64,
+    bytes: u64,
 }
 
 pub(crate) struct Inner {
@@ -245,20 +292,23 @@ impl BenefitCenter {
         Ok(Arc::clone(orgs.entry(organization).or_default()))
     }
 
-    /// Brings the cached state of `organization` up to the store's version.
-    fn refresh(&self, organization: OrganizationId, cached: &mut Option<OrganizationState>) -> Result<(), Error> {
+    /// Brings the cached state of `organization` up to the store's version;
+    /// when it loads the state afresh, `mark` becomes the snapshot it started from.
+    fn refresh(&self, organization: OrganizationId, cached: &mut Option<OrganizationState>, mark: &mut SnapshotMark) -> Result<(), Error> {
         let stream = StreamId::Organization(organization);
         let after = cached.as_ref().map_or(0, |s| s.version);
         let loaded = self.inner.store.load(&stream, after)?;
         let mut state = match (cached.take(), loaded.snapshot) {
             (Some(state), _) => state,
             (None, Some(snapshot)) => {
+                *mark = SnapshotMark { version: snapshot.version, bytes: snapshot.state.len() as u64 };
                 let mut state = serde_json::from_str::<OrganizationState>(&snapshot.state)
                     .map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?;
                 state.reindex();
                 state
             }
             (None, None) => {
+                *mark = SnapshotMark::default();
                 let Some(first) = loaded.events.first() else {
                     return Err(Error::not_found("organization", organization));
                 };
@@ -322,8 +372,8 @@ impl BenefitCenter {
         }
         let slot = self.slot(organization)?;
         let mut guard = lock(&slot)?;
-        let Cached { state: cached, view: cached_view } = &mut *guard;
-        self.refresh(organization, cached)?;
+        let Cached { state: cached, view: cached_view, snapshot: mark } = &mut *guard;
+        self.refresh(organization, cached, mark)?;
         let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
         let now = self.now();
         let mut tx = Tx::new(state, &self.inner.catalog, now, Actor::Clock);
@@ -377,9 +427,9 @@ impl BenefitCenter {
         let slot = self.slot(organization)?;
         let mut guard = lock(&slot)?;
         // A write moves the state on: the queries' view of it is done with.
-        guard.view = None;
-        let cached = &mut guard.state;
-        self.refresh(organization, cached)?;
+        let Cached { state: cached, view, snapshot: mark } = &mut *guard;
+        *view = None;
+        self.refresh(organization, cached, mark)?;
         let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
         if let Actor::User(user) = actor
             && (user.organization() != organization || !state.users.contains_key(&user))
@@ -400,14 +450,23 @@ impl BenefitCenter {
             (tx.events, tx.mails)
         };
         if due_events.is_empty() {
-            return self.decide_and_commit(cached, now, actor, idempotency, pools, base_version, (Vec::new(), Vec::new()), decide_all);
+            return self.decide_and_commit(
+                (cached, mark),
+                now,
+                actor,
+                idempotency,
+                pools,
+                base_version,
+                (Vec::new(), Vec::new()),
+                decide_all,
+            );
         }
         let due = record(&stream, base_version, due_events);
         let result = match cached.as_mut() {
             Some(ahead) => due.iter().try_for_each(|event| ahead.apply(event)),
             None => Err(Error::storage("cache lost during catch-up")),
         }
-        .and_then(|()| self.decide_and_commit(cached, now, actor, idempotency, pools, base_version, (due, due_mails), decide_all));
+        .and_then(|()| self.decide_and_commit((cached, mark), now, actor, idempotency, pools, base_version, (due, due_mails), decide_all));
         if result.is_err() {
             *cached = None;
         }
@@ -419,7 +478,7 @@ impl BenefitCenter {
     #[allow(clippy::too_many_arguments)]
     fn decide_and_commit(
         &self,
-        cached: &mut Option<OrganizationState>,
+        (cached, mark): (&mut Option<OrganizationState>, &mut SnapshotMark),
         now: Timestamp,
         actor: Actor,
         idempotency: Option<(String, String)>,
@@ -503,19 +562,22 @@ impl BenefitCenter {
         appends.extend(pool_appends);
         self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), idempotency })?;
 
-        self.maybe_snapshot(&stream, base_version, &next);
+        self.maybe_snapshot(&stream, &next, mark);
         *cached = Some(next);
         Ok((count, decided.outcomes))
     }
 
-    /// Keeps a snapshot when the stream crossed a multiple of `snapshot_every`.
-    fn maybe_snapshot(&self, stream: &StreamId, before: u64, state: &OrganizationState) {
-        let every = self.inner.options.snapshot_every;
-        if every == 0 || before / every == state.version / every {
+    /// Keeps a snapshot when enough history followed the last one (see
+    /// [`CenterOptions`]), and moves `mark` to it.
+    fn maybe_snapshot(&self, stream: &StreamId, state: &OrganizationState, mark: &mut SnapshotMark) {
+        if !self.inner.options.snapshot_due(state.version.saturating_sub(mark.version), mark.bytes) {
             return;
         }
         if let Ok(json) = serde_json::to_string(state) {
-            // A snapshot is a cache: failing to write one loses nothing.
+            // The mark moves even if the store fails to keep it: the cost of
+            // serializing was paid, and retrying on every commit would not be
+            // amortized. A snapshot is a cache: failing to write one loses nothing.
+            *mark = SnapshotMark { version: state.version, bytes: json.len() as u64 };
             let _ = self.inner.store.save_snapshot(Snapshot { stream: stream.clone(), version: state.version, state: json });
         }
     }
