@@ -108,7 +108,12 @@ fn snapshots_open_a_long_stream_to_the_same_state_as_replay() {
             Arc::new(partner_benefits::RecordingMailer::new()),
             clock.clone(),
             partner_benefits::Catalog::builtin().unwrap(),
-            partner_benefits::CenterOptions { snapshot_every: every, ..partner_benefits::CenterOptions::default() },
+            // A fixed cadence (no size rule), so the snapshot's version is known.
+            partner_benefits::CenterOptions {
+                snapshot_every: every,
+                snapshot_bytes_per_event: 0,
+                ..partner_benefits::CenterOptions::default()
+            },
         )
     };
     let center = make(7);
