@@ -5,12 +5,10 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::Duration;
-
 use crate::catalog::{BenefitKind, Catalog};
 use crate::clock::{Clock, ManualClock};
-use crate::command::{Command, Outcome};
-use crate::decide::{Tx, collect_due, decide};
+use crate::command::Outcome;
+use crate::decide::{Tx, collect_due};
 use crate::error::Error;
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
 use crate::ids::{OrganizationId, UserId};
@@ -24,62 +22,10 @@ use crate::store::{Append, Commit, IdempotencyRecord, MemoryStore, Snapshot, Sto
 use crate::values::{Code, Email, display_name};
 use crate::views::{self, AuditEntry, OrganizationView};
 
+use crate::decider::Decider;
+use crate::options::CenterOptions;
 use crate::program::Program;
 use crate::session::Session;
-
-/// Tuning knobs with safe defaults.
-///
-/// # When a snapshot is written
-///
-/// A snapshot serializes an organization's whole state, so its cost grows
-/// with the organization while an event's does not. After a commit the
-/// center writes one when the events appended since the organization's last
-/// snapshot (the one it wrote, or loaded the state from) number
-///
-/// - at least `snapshot_every`, and
-/// - at least the last snapshot's size in bytes divided by
-///   `snapshot_bytes_per_event`.
-///
-/// So a small organization gets a snapshot every `snapshot_every` events,
-/// and a large one every `size / snapshot_bytes_per_event` events: each
-/// event pays for serializing at most about `snapshot_bytes_per_event`
-/// bytes of state (plus what it adds to the state), whatever the size of
-/// the organization. Opening replays at most that many events after the
-/// newest snapshot (plus one batch): a number of events proportional to the
-/// snapshot's size, so opening stays within a fixed multiple of loading it.
-/// A state that was replayed without a snapshot counts as size 0 until its
-/// first snapshot. `snapshot_every = 0` writes none;
-/// `snapshot_bytes_per_event = 0` keeps to `snapshot_every` alone.
-/// Numbered from the version of the last snapshot, not from multiples of
-/// `snapshot_every`. See `docs/adr/0004-snapshot-cadence.md`.
-#[derive(Debug, Clone)]
-pub struct CenterOptions {
-    /// Write a snapshot of a stream at most every this many events (0: never).
-    pub snapshot_every: u64,
-    /// Bytes of the last snapshot one new event pays for: a snapshot of `n`
-    /// bytes is followed by at least `n / snapshot_bytes_per_event` events
-    /// before the next (0: `snapshot_every` alone decides).
-    pub snapshot_bytes_per_event: u64,
-    /// How long a dispatcher holds a claimed mail before others may retry it.
-    pub mail_lease: Duration,
-    /// Most mails one dispatch sends.
-    pub dispatch_batch: usize,
-}
-
-impl Default for CenterOptions {
-    fn default() -> Self {
-        Self { snapshot_every: 500, snapshot_bytes_per_event: 256, mail_lease: Duration::minutes(5), dispatch_batch: 1000 }
-    }
-}
-
-impl CenterOptions {
-    /// Whether a stream `since` events past a snapshot of `bytes` bytes is due another.
-    fn snapshot_due(&self, since: u64, bytes: u64) -> bool {
-        let every = self.snapshot_every;
-        let proportional = bytes.checked_div(self.snapshot_bytes_per_event).unwrap_or(0);
-        every != 0 && since >= every && since >= proportional
-    }
-}
 
 type Slot = Arc<Mutex<Cached>>;
 
@@ -637,71 +583,4 @@ fn package_of(events: &[RecordedEvent], draw: &crate::decide::PoolDraw) -> crate
             _ => None,
         })
         .unwrap_or_else(|| crate::ids::PackageId::new(OrganizationId::new(0), 0))
-}
-
-/// Decides commands one after another against a state that moves with them.
-pub(crate) struct Decider<'c> {
-    center: &'c BenefitCenter,
-    state: Cow<'c, OrganizationState>,
-    now: Timestamp,
-    actor: Actor,
-    events: Vec<RecordedEvent>,
-    mails: Vec<Mail>,
-    draws: Vec<crate::decide::PoolDraw>,
-}
-
-impl Decider<'_> {
-    fn stream(&self) -> StreamId {
-        StreamId::Organization(self.state.id)
-    }
-
-    fn absorb(&mut self, tx_events: Vec<(Timestamp, Actor, Event)>, mails: Vec<Mail>, apply: bool) -> Result<(), Error> {
-        let base = self.events.last().map_or(self.state.version, |e| e.version);
-        // Numbered straight into the batch's list (no list per command).
-        let first = self.events.len();
-        let stream = self.stream();
-        self.events.extend(tx_events.into_iter().enumerate().map(|(i, (at, actor, event))| RecordedEvent {
-            stream: stream.clone(),
-            version: base + i as u64 + 1,
-            at,
-            actor,
-            event,
-        }));
-        if apply {
-            let state = self.state.to_mut();
-            for event in self.events.get(first..).unwrap_or_default() {
-                state.apply(event)?;
-            }
-        }
-        if self.mails.is_empty() {
-            self.mails = mails;
-        } else {
-            self.mails.extend(mails);
-        }
-        Ok(())
-    }
-
-    /// Decides one command; `more_follow` keeps the state moving for the next.
-    pub(crate) fn decide(&mut self, command: &Command, pools: &BTreeMap<Code, KeyPoolState>, more_follow: bool) -> Result<Outcome, Error> {
-        // Pools already drawn from earlier in this batch.
-        let mut pools = Cow::Borrowed(pools);
-        for draw in &self.draws {
-            let pool = pools.to_mut().entry(draw.product.clone()).or_default();
-            pool.allocated += u64::from(draw.count);
-        }
-        let mut tx = Tx::new(&self.state, &self.center.inner.catalog, self.now, self.actor);
-        tx.templates = &self.center.inner.templates;
-        let outcome = decide(&mut tx, command, &pools)?;
-        let (events, mails, draws) = (tx.events, tx.mails, tx.draws);
-        self.draws.extend(draws);
-        self.absorb(events, mails, more_follow)?;
-        Ok(outcome)
-    }
-
-    /// Records events decided outside the command set (program operations).
-    pub(crate) fn emit(&mut self, build: impl FnOnce(&OrganizationState) -> Result<Vec<Event>, Error>) -> Result<(), Error> {
-        let events = build(&self.state)?;
-        let (now, actor) = (self.now, self.actor);
-        self.absorb(events.into_iter().map(|e| (now, actor, e)).collect(), Vec::new(), false)
-    }
 }
