@@ -77,7 +77,7 @@ class MailerTest {
             assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
             assertEquals(Delivery.FAILED, w.center.outbox().single().delivery)
         }
-        // TODO() throws NotImplementedError, a kotlin.Error: JNA swallows it (and logs a warning).
+        // Kotlin's TODO() throws a kotlin.Error, not an Exception: JNA swallows it (and logs a warning).
         val unfinished = object : Mailer {
             override fun send(mail: Mail): Boolean = TODO("write the mailer")
         }
