@@ -1062,3 +1062,31 @@ fn b8_package_expiry_is_exact_to_the_second_and_in_utc() {
     let expired = f.center.audit_log(f.org).unwrap().into_iter().find(|e| e.kind == "package_expired").unwrap();
     assert_eq!(expired.at, expires);
 }
+
+#[test]
+fn b2_each_pool_allocation_names_the_package_that_received_the_keys() {
+    let f = Fixture::new();
+    let purchase = || Command::PurchasePackage { template: "action-pack".into() };
+    f.admin().execute_batch(&[purchase(), purchase()]).unwrap();
+    // Which package each vault slot went to, as the organization recorded it.
+    let mut owner = std::collections::BTreeMap::new();
+    for recorded in f.store.read_events(&partner_benefits::StreamId::Organization(f.org), 0, usize::MAX).unwrap() {
+        if let partner_benefits::event::Event::PackagePurchased { package, keys, .. } = recorded.event {
+            for k in keys {
+                owner.insert((k.slots.product.to_string(), k.slots.first), package);
+            }
+        }
+    }
+    let mut checked = 0;
+    for product in PRODUCTS {
+        let stream = partner_benefits::StreamId::from_str(&format!("pool:{product}")).unwrap();
+        for recorded in f.store.read_events(&stream, 0, usize::MAX).unwrap() {
+            if let partner_benefits::event::Event::KeysAllocated { first, package, .. } = recorded.event {
+                assert_eq!(owner.get(&(product.to_string(), first)), Some(&package), "{product} slot {first}");
+                checked += 1;
+            }
+        }
+    }
+    // Two purchases, three keyed benefits each (two software, one license-based cloud).
+    assert_eq!(checked, 6);
+}

@@ -461,7 +461,7 @@ impl BenefitCenter {
             let pool = pools.get(&draw.product).cloned().unwrap_or_default();
             let pool_stream = StreamId::KeyPool(draw.product.clone());
             let existing = pool_appends.iter().position(|a| a.stream == pool_stream);
-            let event = Event::KeysAllocated { first: draw.first, count: draw.count, package: package_of(&decided.events, draw) };
+            let event = Event::KeysAllocated { first: draw.first, count: draw.count, package: draw.package };
             match existing {
                 Some(index) => {
                     if let Some(append) = pool_appends.get_mut(index) {
@@ -568,19 +568,4 @@ impl BenefitCenter {
             Some(_) => Err(Error::conflict(format!("idempotency key `{key}` was used for a different command"))),
         }
     }
-}
-
-fn package_of(events: &[RecordedEvent], draw: &crate::decide::PoolDraw) -> crate::ids::PackageId {
-    events
-        .iter()
-        .rev()
-        .find_map(|e| match &e.event {
-            Event::PackagePurchased { package, keys, .. }
-                if keys.iter().any(|k| k.slots.product == draw.product && k.slots.first == draw.first) =>
-            {
-                Some(*package)
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| crate::ids::PackageId::new(OrganizationId::new(0), 0))
 }

@@ -52,7 +52,12 @@ pub(super) fn purchase(tx: &mut Tx<'_>, template: &str, pools: &BTreeMap<Code, K
     let package = PackageId::new(tx.org(), tx.next_package_seq());
     let expires_at = add_months(tx.now, template.term_months)?;
     for allocation in &keys {
-        tx.draws.push(PoolDraw { product: allocation.slots.product.clone(), first: allocation.slots.first, count: allocation.slots.count });
+        tx.draws.push(PoolDraw {
+            product: allocation.slots.product.clone(),
+            first: allocation.slots.first,
+            count: allocation.slots.count,
+            package,
+        });
     }
     // The catalog's shared copy when there is one: a template is kilobytes.
     let template = match tx.templates.iter().find(|shared| shared.code == code) {

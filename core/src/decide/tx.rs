@@ -16,6 +16,8 @@ pub(crate) struct PoolDraw {
     pub product: Code,
     pub first: u64,
     pub count: u32,
+    /// The package the keys go to, recorded in the pool's event.
+    pub package: crate::ids::PackageId,
 }
 
 pub(crate) struct Tx<'s> {
