@@ -175,7 +175,7 @@ fn b3_no_sentinel_key_in_any_output_of_any_flow() {
     hay.result("cancel clean", admin.cancel_package(packages[4]));
     hay.result("cancel offer", admin.cancel_offer(offer));
     clock.advance(days(40));
-    hay.result("cancel late", center.session(org, agent).cancel_package(packages[3]));
+    hay.result("cancel late", center.session(org, mpn_admin).cancel_package(packages[3]));
     mailer.refuse_with("smtp down");
     hay.result("dispatch refused", center.dispatch_mail());
     mailer.accept();

@@ -96,13 +96,14 @@ impl Command {
             Self::AddUser { .. } => Permission::ManageUsers,
             Self::SetUserRoles { .. } => Permission::ManageRoles,
             Self::PurchasePackage { .. } | Self::RenewPackage { .. } => Permission::PurchasePackage,
-            Self::CancelPackage { .. } | Self::CancelOffer { .. } => Permission::CancelPurchase,
+            Self::CancelPackage { .. } => Permission::CancelPurchase,
             Self::GetKeys { .. } => Permission::RevealKeys,
             Self::AssignUser { .. } | Self::UnassignUser { .. } | Self::ReassignUser { .. } | Self::ActivateTechnical { .. } => {
                 Permission::AssignBenefits
             }
             Self::RequestAssistance { .. } | Self::WithdrawRequest { .. } => Permission::RequestAssistance,
-            Self::SetMarketingContact { .. } | Self::ActivateOffer { .. } => Permission::ManageGoToMarket,
+            // R22: every Go-To-Market task, cancelling an offer included.
+            Self::SetMarketingContact { .. } | Self::ActivateOffer { .. } | Self::CancelOffer { .. } => Permission::ManageGoToMarket,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod mail;
 mod options;
 mod permission;
 mod program;
+mod role_change;
 mod secret;
 mod session;
 pub mod state;

@@ -47,6 +47,18 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Where this role's rights in [`GRANTS`] come from: the seed or the program's text.
+    fn source(self) -> &'static str {
+        match self {
+            Self::GlobalAdmin => "R03: \"you do need to be the global admin to assign benefits to employees\"; R22 names it for Go-To-Market",
+            Self::UserAdmin => "R05: missing users are added \"in Account settings\"; R02: \"you don't have to be a global admin in your organization to purchase benefits\"",
+            Self::AdminAgent => "R02: any admin role may purchase; it follows up support requests (R21), but the program's refund page names the MPN admin, not the agent",
+            Self::MpnPartnerAdmin => "R22: \"Appropriate roles to perform this task: Global admin, MPN Partner admin\"; R02; the program's refund page names the MPN admin role",
+        }
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -71,7 +83,7 @@ pub enum Permission {
     ViewBenefits,
     /// Buy or renew a package (R02, R31).
     PurchasePackage,
-    /// Ask for a cancellation and refund (R29, R30).
+    /// Ask to cancel a package for a refund (R29, R30).
     CancelPurchase,
     /// Reveal license keys, which activates software (R08, R13).
     RevealKeys,
@@ -79,11 +91,11 @@ pub enum Permission {
     AssignBenefits,
     /// Draw advisory or presales hours (R21).
     RequestAssistance,
-    /// Set the marketing contact and activate offers (R22).
+    /// Go-To-Market tasks: set the marketing contact, activate and cancel offers (R22).
     ManageGoToMarket,
     /// Add users (R05).
     ManageUsers,
-    /// Change users' roles; granting or removing Global admin needs Global admin.
+    /// Change users' roles: a Global admin any role, anyone else only the roles they hold, never their own (R04).
     ManageRoles,
     /// Read the audit log.
     ViewAuditLog,
@@ -136,9 +148,10 @@ use Permission as P;
 use Role as R;
 
 /// The whole permission table: each row grants one permission to one role.
-/// Anything not listed is denied.
+/// Anything not listed is denied. Each role's rows say which text they come from.
 pub const GRANTS: &[(Role, Permission)] = &[
-    // Global admin holds every permission (R03: only it assigns benefits).
+    // Global admin holds every permission. R03: "you do need to be the global
+    // admin to assign benefits to employees".
     (R::GlobalAdmin, P::ViewBenefits),
     (R::GlobalAdmin, P::PurchasePackage),
     (R::GlobalAdmin, P::CancelPurchase),
@@ -149,17 +162,22 @@ pub const GRANTS: &[(Role, Permission)] = &[
     (R::GlobalAdmin, P::ManageUsers),
     (R::GlobalAdmin, P::ManageRoles),
     (R::GlobalAdmin, P::ViewAuditLog),
-    // User admin runs account settings (R05) and may purchase (R02).
+    // User admin runs account settings, where missing users are added (R05),
+    // and may purchase: R02 "you don't have to be a global admin in your
+    // organization to purchase benefits".
     (R::UserAdmin, P::ViewBenefits),
     (R::UserAdmin, P::PurchasePackage),
     (R::UserAdmin, P::ManageUsers),
     (R::UserAdmin, P::ManageRoles),
-    // Admin agent buys and follows up on the company's behalf (R02).
+    // Admin agent buys and follows up support on the company's behalf (R02);
+    // the program's refund page names the MPN admin, not the agent, so an
+    // agent cannot cancel for a refund.
     (R::AdminAgent, P::ViewBenefits),
     (R::AdminAgent, P::PurchasePackage),
-    (R::AdminAgent, P::CancelPurchase),
     (R::AdminAgent, P::RequestAssistance),
-    // MPN partner admin buys and runs Go-To-Market (R02, R22).
+    // MPN partner admin buys (R02), cancels for a refund (the program's
+    // refund page) and runs Go-To-Market: R22 "Appropriate roles to perform
+    // this task: Global admin, MPN Partner admin".
     (R::MpnPartnerAdmin, P::ViewBenefits),
     (R::MpnPartnerAdmin, P::PurchasePackage),
     (R::MpnPartnerAdmin, P::CancelPurchase),
@@ -201,7 +219,11 @@ pub fn render_markdown() -> String {
         }
         out.push('\n');
     }
-    out.push_str("\nGranting or removing the Global admin role also needs Global admin, and an organization always keeps at least one Global admin (R04).\n");
+    out.push_str(crate::role_change::RULE_TEXT);
+    out.push_str("\n| role | where its rights come from |\n| --- | --- |\n");
+    for role in Role::ALL {
+        out.push_str(&format!("| {} | {} |\n", role.title(), role.source()));
+    }
     out
 }
 

@@ -6,6 +6,7 @@ use crate::command::Outcome;
 use crate::event::Event;
 use crate::ids::UserId;
 use crate::permission::Role;
+use crate::role_change;
 use crate::values::{Email, Language, display_name};
 
 fn normalized(roles: &[Role]) -> Vec<Role> {
@@ -20,9 +21,8 @@ pub(super) fn add_user(tx: &mut Tx<'_>, name: &str, email: &str, roles: &[Role],
     let email = Email::parse("email", email)?;
     let language = language.map(|l| Language::parse("language", l)).transpose()?.unwrap_or_else(Language::english);
     let roles = normalized(roles);
-    if roles.contains(&Role::GlobalAdmin) && !tx.acting_user()?.roles.contains(&Role::GlobalAdmin) {
-        return Err(Error::PermissionDenied { permission: crate::Permission::ManageRoles, allowed: "Global admin".into() });
-    }
+    let actor = tx.acting_user()?;
+    role_change::authorize(actor.id, &actor.roles, None, &[], &roles)?;
     if tx.state.has_user_email(&email) {
         return Err(Error::conflict(format!("a user with email `{email}` already exists")));
     }
@@ -34,12 +34,10 @@ pub(super) fn add_user(tx: &mut Tx<'_>, name: &str, email: &str, roles: &[Role],
 pub(super) fn set_roles(tx: &mut Tx<'_>, user: UserId, roles: &[Role]) -> Result<Outcome, Error> {
     let target = tx.user(user)?;
     let roles = normalized(roles);
+    let actor = tx.acting_user()?;
+    role_change::authorize(actor.id, &actor.roles, Some(user), &target.roles, &roles)?;
     let was_global = target.roles.contains(&Role::GlobalAdmin);
     let is_global = roles.contains(&Role::GlobalAdmin);
-    // Only a Global admin grants or removes Global admin.
-    if was_global != is_global && !tx.acting_user()?.roles.contains(&Role::GlobalAdmin) {
-        return Err(Error::PermissionDenied { permission: crate::Permission::ManageRoles, allowed: "Global admin".into() });
-    }
     // R04: never leave the organization without a Global admin.
     if was_global && !is_global && tx.state.global_admins().count() == 1 {
         return Err(Error::precondition("an organization keeps at least one Global admin; make someone else Global admin first"));
