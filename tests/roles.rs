@@ -143,9 +143,11 @@ fn state_of(w: &World) -> String {
 }
 
 fn expected_row(case: &str) -> [bool; 5] {
-    EXPECTED.iter().find(|(kind, _)| *kind == case).map(|(_, row)| *row).unwrap_or_else(|| {
-        panic!("command kind `{case}` has no row in the expected role matrix; write one from the seed before it ships")
-    })
+    EXPECTED
+        .iter()
+        .find(|(kind, _)| *kind == case)
+        .map(|(_, row)| *row)
+        .unwrap_or_else(|| panic!("command kind `{case}` has no row in the expected role matrix; write one from the seed before it ships"))
 }
 
 #[test]
@@ -210,7 +212,13 @@ fn without(roles: &[Role], role: Role) -> Vec<Role> {
 }
 
 /// Runs `change` as `who`, checking it against `allowed`; a refused change leaves everything as it was.
-fn check_change(f: &Fixture, who: UserId, label: &str, allowed: bool, change: impl FnOnce(&Session) -> Result<(), partner_benefits::Error>) {
+fn check_change(
+    f: &Fixture,
+    who: UserId,
+    label: &str,
+    allowed: bool,
+    change: impl FnOnce(&Session) -> Result<(), partner_benefits::Error>,
+) {
     let admin = f.admin();
     let before = format!("{}\n{:?}", picture(&admin), admin.audit_log().unwrap());
     let result = change(&f.as_user(who));

@@ -51,10 +51,18 @@ impl Role {
     /// Where this role's rights in [`GRANTS`] come from: the seed or the program's text.
     fn source(self) -> &'static str {
         match self {
-            Self::GlobalAdmin => "R03: \"you do need to be the global admin to assign benefits to employees\"; R22 names it for Go-To-Market",
-            Self::UserAdmin => "R05: missing users are added \"in Account settings\"; R02: \"you don't have to be a global admin in your organization to purchase benefits\"",
-            Self::AdminAgent => "R02: any admin role may purchase; it follows up support requests (R21), but the program's refund page names the MPN admin, not the agent",
-            Self::MpnPartnerAdmin => "R22: \"Appropriate roles to perform this task: Global admin, MPN Partner admin\"; R02; the program's refund page names the MPN admin role",
+            Self::GlobalAdmin => {
+                "R03: \"you do need to be the global admin to assign benefits to employees\"; R22 names it for Go-To-Market"
+            }
+            Self::UserAdmin => {
+                "R05: missing users are added \"in Account settings\"; R02: \"you don't have to be a global admin in your organization to purchase benefits\""
+            }
+            Self::AdminAgent => {
+                "R02: any admin role may purchase; it follows up support requests (R21), but the program's refund page names the MPN admin, not the agent"
+            }
+            Self::MpnPartnerAdmin => {
+                "R22: \"Appropriate roles to perform this task: Global admin, MPN Partner admin\"; R02; the program's refund page names the MPN admin role"
+            }
         }
     }
 }
