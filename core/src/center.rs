@@ -151,6 +151,14 @@ impl BenefitCenter {
         self.inner.clock.now()
     }
 
+    /// The time at which to decide for `state`: the clock's, but never
+    /// earlier than what the organization has already recorded. Host clocks
+    /// step back (NTP, a restored VM, a test clock); deciding at an earlier
+    /// time would reopen closed windows and put the audit log out of order.
+    fn now_for(&self, state: &OrganizationState) -> Timestamp {
+        self.now().max(state.recorded_until)
+    }
+
     /// Registers a partner company with its first Global admin (R04).
     pub fn create_organization(
         &self,
@@ -244,29 +252,40 @@ impl BenefitCenter {
         let stream = StreamId::Organization(organization);
         let after = cached.as_ref().map_or(0, |s| s.version);
         let loaded = self.inner.store.load(&stream, after)?;
-        let mut state = match (cached.take(), loaded.snapshot) {
-            (Some(state), _) => state,
-            (None, Some(snapshot)) => {
-                *mark = SnapshotMark { version: snapshot.version, bytes: snapshot.state.len() as u64 };
-                let mut state = serde_json::from_str::<OrganizationState>(&snapshot.state)
-                    .map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?;
-                state.reindex();
-                state
-            }
-            (None, None) => {
+        let snapshot = match (cached.take(), loaded.snapshot) {
+            (Some(state), _) => Some(state),
+            (None, Some(snapshot)) => match serde_json::from_str::<OrganizationState>(&snapshot.state) {
+                Ok(mut state) => {
+                    *mark = SnapshotMark { version: snapshot.version, bytes: snapshot.state.len() as u64 };
+                    state.reindex();
+                    Some(state)
+                }
+                // A snapshot is only a cache: one this release cannot read (an
+                // older shape, damage) is passed over and the state rebuilt
+                // from the events, which are the truth (B2). The next
+                // snapshot written replaces it.
+                Err(_) => None,
+            },
+            (None, None) => None,
+        };
+        let (mut state, events, skip) = match snapshot {
+            Some(state) => (state, loaded.events, 0),
+            None => {
                 *mark = SnapshotMark::default();
-                let Some(first) = loaded.events.first() else {
+                // From the first event: the loaded ones when they start there,
+                // else (they follow a snapshot passed over) the whole stream.
+                let events = if loaded.events.first().is_some_and(|e| e.version == 1) {
+                    loaded.events
+                } else {
+                    self.inner.store.read_events(&stream, 0, usize::MAX)?
+                };
+                let Some(first) = events.first() else {
                     return Err(Error::not_found("organization", organization));
                 };
-                let mut state = OrganizationState::from_first(organization, first)?;
-                for event in loaded.events.iter().skip(1) {
-                    state.apply(event)?;
-                }
-                *cached = Some(state);
-                return Ok(());
+                (OrganizationState::from_first(organization, first)?, events, 1)
             }
         };
-        for event in &loaded.events {
+        for event in events.iter().skip(skip) {
             state.apply(event)?;
         }
         *cached = Some(state);
@@ -294,11 +313,15 @@ impl BenefitCenter {
         let mut state = pools.remove(product).unwrap_or_default();
         let stream = StreamId::KeyPool(product.clone());
         let loaded = self.inner.store.load(&stream, state.version)?;
+        let mut events = loaded.events;
         if let (0, Some(snapshot)) = (state.version, loaded.snapshot) {
-            state =
-                serde_json::from_str(&snapshot.state).map_err(|e| Error::storage(format!("snapshot of `{stream}` does not load: {e}")))?;
+            match serde_json::from_str(&snapshot.state) {
+                Ok(decoded) => state = decoded,
+                // Only a cache: rebuilt from the pool's events instead.
+                Err(_) => events = self.inner.store.read_events(&stream, 0, usize::MAX)?,
+            }
         }
-        for event in &loaded.events {
+        for event in &events {
             state.apply(event)?;
         }
         pools.insert(product.clone(), state.clone());
@@ -321,7 +344,7 @@ impl BenefitCenter {
         let Cached { state: cached, view: cached_view, snapshot: mark } = &mut *guard;
         self.refresh(organization, cached, mark)?;
         let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
-        let now = self.now();
+        let now = self.now_for(state);
         let mut tx = Tx::new(state, &self.inner.catalog, now, Actor::Clock);
         collect_due(&mut tx);
         if tx.events.is_empty() {
@@ -383,7 +406,7 @@ impl BenefitCenter {
             return Err(Error::not_found("user", user));
         }
         let pools = if needs_pools { self.pools()? } else { BTreeMap::new() };
-        let now = self.now();
+        let now = self.now_for(state);
         let stream = StreamId::Organization(organization);
         let base_version = state.version;
 
@@ -533,6 +556,14 @@ impl BenefitCenter {
         let count = u32::try_from(keys.len()).map_err(|_| Error::invalid("keys", "too many keys in one call"))?;
         if count == 0 {
             return Err(Error::invalid("keys", "give at least one key"));
+        }
+        // A key is issued once (B7): the same key twice in one call is refused
+        // here; a key already in any pool is refused by the store, in the commit.
+        let mut seen = std::collections::HashMap::with_capacity(keys.len());
+        for (position, key) in keys.iter().enumerate() {
+            if let Some(first) = seen.insert(key.reveal(), position) {
+                return Err(Error::invalid("keys", format!("keys {} and {} given are the same key", first + 1, position + 1)));
+            }
         }
         let stream = StreamId::KeyPool(product.clone());
         let mut last = Error::conflict("the key pool kept changing");

@@ -72,6 +72,7 @@ pub fn run_all(fresh: &dyn Fn() -> Arc<dyn Store>) {
     stale_writer_gets_conflict_and_nothing_is_written(fresh().as_ref());
     idempotency_key_is_kept_once(fresh().as_ref());
     vault_keeps_keys_by_slot(fresh().as_ref());
+    vault_refuses_a_key_already_stocked(fresh().as_ref());
     snapshot_then_later_events(fresh().as_ref());
     outbox_claims_settles_and_never_resends(fresh().as_ref());
     center_state_survives_a_new_center(fresh);
@@ -177,6 +178,38 @@ fn vault_keeps_keys_by_slot(store: &dyn Store) {
         Err(Error::Storage { .. }) => {}
         other => panic!("missing slots must be a storage error, got {other:?}"),
     }
+}
+
+/// B7: a key already in the vault, under this or another product, refuses
+/// the whole commit (nothing of it is written) without naming the key.
+#[allow(clippy::unwrap_used, clippy::panic)]
+fn vault_refuses_a_key_already_stocked(store: &dyn Store) {
+    let key = |product: &str, slot, text: &str| VaultKey {
+        product: Code::parse("product", product).unwrap(),
+        slot,
+        key: LicenseKey::new(text).unwrap(),
+    };
+    store.commit(Commit { keys: vec![key("windows-server", 0, "DUP-KEY-1")], ..Commit::default() }).unwrap();
+    let org = store.allocate_organization_id().unwrap();
+    for (product, slot) in [("windows-server", 1), ("sql-server", 0)] {
+        let commit = Commit {
+            appends: vec![Append { stream: StreamId::Organization(org), expected_version: 0, events: created(org) }],
+            keys: vec![key(product, slot, "FRESH-KEY-9"), key(product, slot + 1, "DUP-KEY-1")],
+            ..Commit::default()
+        };
+        match store.commit(commit) {
+            Err(err @ Error::InvalidInput { .. }) => {
+                assert_eq!(err, crate::store::key_already_stocked(1));
+                assert!(!err.to_string().contains("DUP-KEY"), "{err}");
+            }
+            other => panic!("a key stocked twice must be invalid_input, got {other:?}"),
+        }
+        // Nothing of the refused commit was written.
+        assert!(store.load(&StreamId::Organization(org), 0).unwrap().events.is_empty());
+        assert!(store.vault_keys(&Code::parse("product", product).unwrap(), slot, 1).is_err());
+    }
+    // The same text differs from a key that only looks alike.
+    store.commit(Commit { keys: vec![key("windows-server", 1, "dup-key-1")], ..Commit::default() }).unwrap();
 }
 
 #[allow(clippy::unwrap_used)]

@@ -231,6 +231,10 @@ pub struct OrganizationState {
     pub next: Counters,
     /// Version of the last event folded in.
     pub version: u64,
+    /// The latest time of any event folded in. Time as the center sees this
+    /// organization never goes back behind it, whatever the host's clock does
+    /// (a clock stepped back must not reopen a closed refund window).
+    pub recorded_until: Timestamp,
     /// The emails of `users`, so a duplicate is refused without a scan (not
     /// persisted: rebuilt by [`OrganizationState::reindex`]).
     #[serde(skip)]
@@ -307,6 +311,7 @@ impl OrganizationState {
             cancellations: BTreeMap::new(),
             next: Counters { users: 1, ..Counters::default() },
             version: first.version,
+            recorded_until: first.at,
             user_emails: Derived(HashSet::from([admin_email.clone()])),
             // No packages yet: nothing can fall due.
             next_due: Derived(Some(Timestamp::MAX_UTC)),
@@ -503,6 +508,7 @@ impl OrganizationState {
         }
         self.update_next_due(&recorded.event);
         self.version = recorded.version;
+        self.recorded_until = self.recorded_until.max(at);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! event streams with optimistic concurrency, the key vault, snapshots,
 //! idempotency records and the mail outbox. One [`Commit`] is atomic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::error::Error;
@@ -36,6 +36,15 @@ pub struct VaultKey {
     pub key: LicenseKey,
 }
 
+/// The refusal every store gives when the key at `position` (0-based) of a
+/// commit's `keys` is already in the vault. It names the position, never the key (B3).
+pub fn key_already_stocked(position: usize) -> Error {
+    Error::InvalidInput {
+        field: "keys".into(),
+        reason: format!("key {} given is already in a key pool; a license key is stocked and issued once", position + 1),
+    }
+}
+
 /// A serialized state of a stream at a version, to open without full replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
@@ -67,7 +76,9 @@ pub struct Commit {
     pub appends: Vec<Append>,
     /// Mail to queue (B6).
     pub mail: Vec<Mail>,
-    /// Keys to put in the vault.
+    /// Keys to put in the vault. A key already in the vault, under any
+    /// product, refuses the whole commit with [`key_already_stocked`]: a key
+    /// is issued once (B7).
     pub keys: Vec<VaultKey>,
     /// Idempotency record to keep; a second record with the same key is a `conflict`.
     pub idempotency: Option<IdempotencyRecord>,
@@ -192,9 +203,15 @@ impl Store for MemoryStore {
         {
             return Err(Error::conflict("the idempotency key was used concurrently"));
         }
-        for key in &commit.keys {
-            if memory.vault.contains_key(&(key.product.clone(), key.slot)) {
-                return Err(Error::conflict(format!("vault slot {} of `{}` is taken", key.slot, key.product)));
+        if !commit.keys.is_empty() {
+            let stocked: HashSet<&str> = memory.vault.values().map(LicenseKey::reveal).collect();
+            for (position, key) in commit.keys.iter().enumerate() {
+                if memory.vault.contains_key(&(key.product.clone(), key.slot)) {
+                    return Err(Error::conflict(format!("vault slot {} of `{}` is taken", key.slot, key.product)));
+                }
+                if stocked.contains(key.key.reveal()) {
+                    return Err(key_already_stocked(position));
+                }
             }
         }
         for append in commit.appends {
