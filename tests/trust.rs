@@ -3,6 +3,7 @@
 //! dates past the calendar. Each refusal is typed and changes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
+use partner_benefits::lifecycle::calendar_end;
 use partner_benefits::{Error, KeyPoolView, LicenseKey, PackageId, Program, RefundRefusal, Status};
 use partner_benefits_scenarios::*;
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
@@ -155,4 +156,88 @@ fn b8_whatever_the_clock_does_recorded_times_never_decrease_and_windows_use_them
     // A fixed count: each case builds a fixture with stocked pools (about 50 ms),
     // so the suite-wide QUICKCHECK_TESTS would make this the slowest test by far.
     QuickCheck::new().tests(100).quickcheck(clock_property as fn(Vec<Step>) -> TestResult);
+}
+
+#[test]
+fn b1_an_id_has_one_spelling_and_a_huge_one_is_not_echoed() {
+    let f = Fixture::new();
+    let package = f.action_pack();
+    let canonical = package.to_string();
+    let (org, seq) = (package.organization().number(), package.seq());
+    for other in [format!("pkg-+{org}-+{seq}"), format!("pkg-0{org}-000{seq}"), format!("pkg-{org}-{seq} "), format!(" pkg-{org}-{seq}")] {
+        let err = other.parse::<PackageId>().unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "{other}");
+        // The same text inside a command sent as JSON is refused the same way.
+        let json = format!(r#"{{"command":"cancel_package","package":"{other}"}}"#);
+        assert!(serde_json::from_str::<partner_benefits::Command>(&json).is_err(), "{json}");
+    }
+    assert_eq!(canonical.parse::<PackageId>().unwrap(), package);
+    let huge = format!("pkg-{}", "1".repeat(1_000_000));
+    let message = huge.parse::<PackageId>().unwrap_err().to_string();
+    assert!(message.len() < 200, "{} characters echoed", message.len());
+}
+
+/// Every date the organization shows, for the calendar checks.
+fn shown_dates(f: &Fixture) -> Vec<partner_benefits::Timestamp> {
+    let admin = f.admin();
+    let mut dates = recorded_times(f);
+    for package in admin.packages().unwrap() {
+        dates.extend([package.purchased_at, package.expires_at, package.refundable_until]);
+    }
+    for offer in admin.offers().unwrap() {
+        dates.extend(offer.active_at);
+        dates.extend(offer.expires_at);
+    }
+    dates
+}
+
+#[test]
+fn b8_a_step_whose_dates_would_pass_the_calendar_is_refused_and_changes_nothing() {
+    let f = Fixture::new();
+    let admin = f.admin();
+    // A package bought in 9998 runs into 9999.
+    f.clock.set(calendar_end() - days(500));
+    let package = f.action_pack();
+    let offer = admin.offers().unwrap().remove(0);
+    admin.set_marketing_contact(f.mpn_admin, "marketing@outlook.com", "+1 425 555 0100", "en").unwrap();
+    let hours = f.benefit(package, "advisory-hours").id;
+    // About 9999-06-01: a 12-month term would end in the year 10000.
+    f.clock.set(calendar_end() - days(213));
+    let before = (picture(&admin), f.center.audit_log(f.org).unwrap());
+    let purchase = admin.purchase_package("action-pack").unwrap_err();
+    assert_eq!(purchase.code(), "precondition_failed", "{purchase}");
+    assert!(purchase.to_string().contains("9999-12-31T23:59:59Z"), "{purchase}");
+    // An offer running 365 days from then, too.
+    assert_eq!(admin.activate_offer(offer.id).unwrap_err().code(), "precondition_failed");
+    assert_eq!((picture(&admin), f.center.audit_log(f.org).unwrap()), before);
+    // What fits is still done: a technical activation three days out.
+    admin.activate_technical(hours, f.dev, "dev.alt@outlook.com").unwrap();
+    assert!(shown_dates(&f).iter().all(|d| *d <= calendar_end()));
+}
+
+#[test]
+fn b8_past_the_end_of_the_calendar_commands_are_refused_and_every_shown_date_fits() {
+    let f = Fixture::new();
+    let admin = f.admin();
+    f.action_pack();
+    f.clock.set(calendar_end() + days(400));
+    let before = f.center.audit_log(f.org).unwrap();
+    for err in [
+        admin.purchase_package("action-pack").unwrap_err(),
+        admin.add_user("Late Comer", "late@contoso.com", &[]).unwrap_err(),
+        f.center.program().stock_keys("windows-server", sentinel_keys("windows-server", 1)).unwrap_err(),
+        f.center.create_organization("Late Ltd", "partners@late.com", "Lee Late", "lee@late.com").unwrap_err(),
+    ] {
+        assert_eq!(err.code(), "precondition_failed", "{err}");
+        assert!(err.to_string().contains("outside the supported calendar"), "{err}");
+    }
+    assert_eq!(f.center.audit_log(f.org).unwrap(), before);
+    // The clock alone still catches up: the package expires, at its own date.
+    f.center.process_due().unwrap();
+    f.center.dispatch_mail().unwrap();
+    assert_eq!(admin.packages().unwrap()[0].status, Status::Expired);
+    assert!(shown_dates(&f).iter().all(|d| *d <= calendar_end()), "{:?}", shown_dates(&f));
+    for entry in f.center.outbox().unwrap() {
+        assert!(format!("{:?}", entry.delivery).contains("Sent"), "{entry:?}");
+    }
 }

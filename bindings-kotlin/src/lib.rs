@@ -35,11 +35,11 @@ pub type Timestamp = chrono::DateTime<chrono::Utc>;
 
 // Money and hours: exact decimals, text on the wire, `java.math.BigDecimal`
 // in Kotlin (uniffi.toml). A value the decimal type cannot hold is
-// `invalid_input`, not a crash.
+// `invalid_input` from the core's one decimal parser, as in Python.
 uniffi::custom_type!(Decimal, String, {
     remote,
     lower: |d| d.to_string(),
-    try_lift: |s| Ok(s.parse::<Decimal>().map_err(|_| BenefitsError::invalid("amount", format!("`{s}` is not a decimal of at most 28 digits")))?),
+    try_lift: |s| Ok(partner_benefits::values::parse_decimal("amount", &s).map_err(BenefitsError::from)?),
 });
 
 // Times: `java.time.Instant` in Kotlin. On the wire an instant is the text

@@ -16,10 +16,9 @@ use partner_benefits_sqlite::{SqliteStore, SystemClock};
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
-use rust_decimal::Decimal;
 
 use crate::commands::{PyCommand, PyOutcome};
-use crate::convert::{aware_utc, id, parse_category, parse_enum, repr_fields, run};
+use crate::convert::{aware_utc, decimal, id, parse_category, parse_enum, repr_fields, run};
 use crate::errors::{invalid, to_py};
 use crate::values::{
     PyAuditEntry, PyBenefit, PyCancellation, PyDispatchReport, PyKeyPool, PyKeys, PyMail, PyMarketingContact, PyMoney, PyOffer,
@@ -561,11 +560,12 @@ impl PySession {
         py: Python<'_>,
         benefit_id: &str,
         phase: &Bound<'_, PyAny>,
-        amount: Decimal,
+        amount: &Bound<'_, PyAny>,
         description: &str,
     ) -> PyResult<String> {
         let benefit: BenefitId = id(py, benefit_id)?;
         let phase: Phase = parse_enum(phase)?;
+        let amount = decimal("amount", amount)?;
         run(py, || self.session.request_assistance(benefit, phase, amount, description)).map(|r| r.to_string())
     }
 

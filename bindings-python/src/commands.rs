@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use partner_benefits::{BenefitId, Command, OfferId, Outcome, PackageId, Phase, RequestId, UserId};
 use pyo3::prelude::*;
-use rust_decimal::Decimal;
 
 use crate::convert::{id, parse_enum, repr_fields};
 use crate::values::PyMoney;
@@ -101,10 +100,11 @@ impl PyCommand {
         py: Python<'_>,
         benefit_id: &str,
         phase: &Bound<'_, PyAny>,
-        amount: Decimal,
+        amount: &Bound<'_, PyAny>,
         description: String,
     ) -> PyResult<Self> {
         let phase: Phase = parse_enum(phase)?;
+        let amount = crate::convert::decimal("amount", amount)?;
         Ok(of(Command::RequestAssistance { benefit: id::<BenefitId>(py, benefit_id)?, phase, amount, description }))
     }
 

@@ -3,10 +3,12 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use partner_benefits::values::parse_decimal;
 use partner_benefits::{Category, Error, Status};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyBool, PyInt, PyString};
+use rust_decimal::Decimal;
 
 use crate::errors::{invalid, to_py};
 
@@ -36,6 +38,22 @@ pub fn aware_utc(field: &str, value: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc
     }
     let utc = datetime.getattr("timezone")?.getattr("utc")?;
     value.call_method1("astimezone", (utc,))?.extract()
+}
+
+/// An exact amount: a `decimal.Decimal` or an `int`, checked by the core's
+/// [`parse_decimal`] so NaN, infinities and out-of-range values get the same
+/// `InvalidInput` as in every binding. `bool`, `float` and `str` are refused:
+/// `True` is no amount, and a float is not exact.
+pub fn decimal(field: &str, value: &Bound<'_, PyAny>) -> PyResult<Decimal> {
+    let py = value.py();
+    let exact = value.is_instance(&py.import("decimal")?.getattr("Decimal")?)?
+        || (value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>());
+    if !exact {
+        let given = value.get_type().name()?;
+        return Err(invalid(py, field, &format!("must be a decimal.Decimal or an int, not {given}")));
+    }
+    let text: String = value.str()?.extract()?;
+    parse_decimal(field, &text).map_err(|err| to_py(py, &err))
 }
 
 /// A value of one of the Python enums of `partner_benefits._enums`, by class and value.

@@ -40,7 +40,8 @@ pub struct PyMoney {
 #[pymethods]
 impl PyMoney {
     #[new]
-    fn new(py: Python<'_>, amount: Decimal, currency: &str) -> PyResult<Self> {
+    fn new(py: Python<'_>, amount: &Bound<'_, PyAny>, currency: &str) -> PyResult<Self> {
+        let amount = crate::convert::decimal("amount", amount)?;
         let currency = Currency::parse(currency).map_err(|err| to_py(py, &err))?;
         Ok(Self { amount, currency: currency.as_str().to_string() })
     }

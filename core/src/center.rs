@@ -12,8 +12,8 @@ use crate::decide::{Tx, collect_due};
 use crate::error::Error;
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
 use crate::ids::{OrganizationId, UserId};
-use crate::lifecycle::Timestamp;
 use crate::lifecycle::delivery::{self, DeliveryInput};
+use crate::lifecycle::{Timestamp, calendar_end, calendar_start};
 use crate::mail::{DispatchReport, Mail, Mailer, OutboxEntry, RecordingMailer};
 use crate::secret::LicenseKey;
 use crate::state::{KeyPoolState, OrganizationState};
@@ -94,6 +94,16 @@ pub(crate) fn record(stream: &StreamId, base: u64, events: Vec<(Timestamp, Actor
         .collect()
 }
 
+/// The refusal of a command while the clock reads outside the calendar.
+fn clock_outside_calendar(now: Timestamp) -> Error {
+    Error::precondition(format!(
+        "the clock reads {}, outside the supported calendar ({} to {}); set the clock right",
+        now.format("%Y-%m-%dT%H:%M:%SZ"),
+        calendar_start().format("%Y-%m-%d"),
+        calendar_end().format("%Y-%m-%d")
+    ))
+}
+
 /// What a batch decided, ready to commit.
 struct Decided {
     outcomes: Vec<Outcome>,
@@ -155,8 +165,25 @@ impl BenefitCenter {
     /// earlier than what the organization has already recorded. Host clocks
     /// step back (NTP, a restored VM, a test clock); deciding at an earlier
     /// time would reopen closed windows and put the audit log out of order.
-    fn now_for(&self, state: &OrganizationState) -> Timestamp {
-        self.now().max(state.recorded_until)
+    /// Catching up (what the clock alone does) stops at the end of the
+    /// calendar; a command when the clock reads past it is refused, as no
+    /// date past it can be recorded (see [`calendar_end`]).
+    fn now_for(&self, state: &OrganizationState, actor: Actor) -> Result<Timestamp, Error> {
+        let now = self.now().max(state.recorded_until);
+        if now > calendar_end() && actor != Actor::Clock {
+            return Err(clock_outside_calendar(now));
+        }
+        Ok(now.min(calendar_end()))
+    }
+
+    /// The clock's time for a record of no organization (a new one, a key
+    /// pool's stock), refused outside the calendar.
+    fn command_time(&self) -> Result<Timestamp, Error> {
+        let now = self.now();
+        if now < calendar_start() || now > calendar_end() {
+            return Err(clock_outside_calendar(now));
+        }
+        Ok(now)
     }
 
     /// Registers a partner company with its first Global admin (R04).
@@ -175,7 +202,7 @@ impl BenefitCenter {
         let admin = UserId::new(id, 1);
         let stream = StreamId::Organization(id);
         let event = Event::OrganizationCreated { name, account_email, admin, admin_name, admin_email };
-        let events = record(&stream, 0, vec![(self.now(), Actor::Program, event)]);
+        let events = record(&stream, 0, vec![(self.command_time()?, Actor::Program, event)]);
         let state = OrganizationState::replay(id, &events)?;
         self.inner.store.commit(Commit { appends: vec![Append { stream, expected_version: 0, events }], ..Commit::default() })?;
         Ok(views::organization(&state))
@@ -206,7 +233,8 @@ impl BenefitCenter {
     /// Sends due mail through the mailer: accepted mail is marked sent and
     /// never sent again; refused mail stays queued with the error (B6).
     pub fn dispatch_mail(&self) -> Result<DispatchReport, Error> {
-        let now = self.now();
+        // Delivery times are shown to hosts: kept inside the calendar too.
+        let now = self.now().clamp(calendar_start(), calendar_end());
         let lease_until = now.checked_add_signed(self.inner.options.mail_lease).unwrap_or(Timestamp::MAX_UTC);
         let claimed = self.inner.store.claim_mail(now, lease_until, self.inner.options.dispatch_batch)?;
         let mut report = DispatchReport::default();
@@ -221,7 +249,7 @@ impl BenefitCenter {
                     DeliveryInput::Refused { error: err.to_string() }
                 }
             };
-            let next = delivery::transition(&entry.delivery, &input, self.now())?;
+            let next = delivery::transition(&entry.delivery, &input, now)?;
             self.inner.store.settle_mail(entry.mail.id, &next)?;
         }
         Ok(report)
@@ -344,7 +372,7 @@ impl BenefitCenter {
         let Cached { state: cached, view: cached_view, snapshot: mark } = &mut *guard;
         self.refresh(organization, cached, mark)?;
         let state = cached.as_ref().ok_or_else(|| Error::not_found("organization", organization))?;
-        let now = self.now_for(state);
+        let now = self.now_for(state, Actor::Clock)?;
         let mut tx = Tx::new(state, &self.inner.catalog, now, Actor::Clock);
         collect_due(&mut tx);
         if tx.events.is_empty() {
@@ -406,7 +434,7 @@ impl BenefitCenter {
             return Err(Error::not_found("user", user));
         }
         let pools = if needs_pools { self.pools()? } else { BTreeMap::new() };
-        let now = self.now_for(state);
+        let now = self.now_for(state, actor)?;
         let stream = StreamId::Organization(organization);
         let base_version = state.version;
 
@@ -570,7 +598,7 @@ impl BenefitCenter {
         for _ in 0..5 {
             let pool = self.pool(product)?;
             let event = Event::KeysStocked { first: pool.stocked, count };
-            let events = record(&stream, pool.version, vec![(self.now(), Actor::Program, event)]);
+            let events = record(&stream, pool.version, vec![(self.command_time()?, Actor::Program, event)]);
             let vault = keys
                 .iter()
                 .enumerate()

@@ -191,5 +191,16 @@ impl Error {
     }
 }
 
+/// The start of a caller's text, to show in an error without echoing a
+/// megabyte back (ids, codes and tags are short: 40 characters say enough).
+pub(crate) fn excerpt(text: &str) -> String {
+    const SHOWN: usize = 40;
+    let mut shown: String = text.chars().take(SHOWN).collect();
+    if text.chars().nth(SHOWN).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
 /// Result with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

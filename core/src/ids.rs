@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::Error;
+use crate::error::{Error, excerpt};
 
 /// An organization (a partner company), shown as `org-7`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,10 +32,19 @@ impl FromStr for OrganizationId {
     type Err = Error;
     fn from_str(text: &str) -> Result<Self, Error> {
         text.strip_prefix("org-")
-            .and_then(|n| n.parse::<u64>().ok())
+            .and_then(canonical_number)
             .map(Self)
-            .ok_or_else(|| Error::invalid("organization_id", format!("`{text}` is not an organization id")))
+            .ok_or_else(|| Error::invalid("organization_id", format!("`{}` is not an organization id", excerpt(text))))
     }
+}
+
+/// The number written in `digits`, only when written the one way the ids
+/// print it: ASCII digits, no sign, no leading zero, no spaces. Two spellings
+/// of one id would let a caller slip past a host's own checks or caches, which
+/// compare the text.
+fn canonical_number<T: FromStr>(digits: &str) -> Option<T> {
+    let canonical = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
+    if canonical { digits.parse().ok() } else { None }
 }
 
 macro_rules! scoped_id {
@@ -76,10 +85,10 @@ macro_rules! scoped_id {
                 let parsed = text
                     .strip_prefix(concat!($prefix, "-"))
                     .and_then(|rest| rest.split_once('-'))
-                    .and_then(|(org, seq)| Some((org.parse::<u64>().ok()?, seq.parse::<u32>().ok()?)));
+                    .and_then(|(org, seq)| Some((canonical_number::<u64>(org)?, canonical_number::<u32>(seq)?)));
                 match parsed {
                     Some((org, seq)) => Ok(Self { organization: OrganizationId(org), seq }),
-                    None => Err(Error::invalid($field, format!(concat!("`{}` is not a ", $field), text))),
+                    None => Err(Error::invalid($field, format!(concat!("`{}` is not a ", $field), excerpt(text)))),
                 }
             }
         }
@@ -142,6 +151,27 @@ mod tests {
         assert_eq!(id.to_string(), "ben-7-4");
         assert_eq!("ben-7-4".parse::<BenefitId>().unwrap(), id);
         assert_eq!("org-12".parse::<OrganizationId>().unwrap(), OrganizationId::new(12));
+    }
+
+    #[test]
+    fn ids_have_one_spelling() {
+        for other in ["ben-+7-4", "ben-7-+4", "ben-07-4", "ben-7-004", "ben- 7-4", "ben-7-4 ", "ben-７-4", "ben--7-4"] {
+            assert_eq!(other.parse::<BenefitId>().unwrap_err().code(), "invalid_input", "{other}");
+        }
+        for other in ["org-+7", "org-007", "org- 7"] {
+            assert_eq!(other.parse::<OrganizationId>().unwrap_err().code(), "invalid_input", "{other}");
+        }
+        assert_eq!("ben-0-0".parse::<BenefitId>().unwrap(), BenefitId::new(OrganizationId::new(0), 0));
+    }
+
+    #[test]
+    fn a_malformed_id_is_shown_shortened() {
+        let huge = format!("ben-{}", "9".repeat(1_000_000));
+        let message = huge.parse::<BenefitId>().unwrap_err().to_string();
+        assert!(message.len() < 200, "{} characters", message.len());
+        assert!(message.contains("ben-999") && message.contains('…'), "{message}");
+        let short = "ben-x".parse::<BenefitId>().unwrap_err().to_string();
+        assert!(short.contains("`ben-x`") && !short.contains('…'), "{short}");
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl FromStr for Role {
         Self::ALL
             .into_iter()
             .find(|role| role.as_str() == text)
-            .ok_or_else(|| Error::invalid("role", format!("`{}` is not a role", text.chars().take(40).collect::<String>())))
+            .ok_or_else(|| Error::invalid("role", format!("`{}` is not a role", crate::error::excerpt(text))))
     }
 }
 

@@ -15,7 +15,7 @@ use crate::lifecycle::package::PackageState;
 use crate::lifecycle::seat::SeatState;
 use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::TechnicalState;
-use crate::lifecycle::{Timestamp, add_days};
+use crate::lifecycle::{Timestamp, add_days_saturating};
 use crate::permission::Role;
 use crate::values::{Code, Email, Language, Money, PartnerLevel};
 
@@ -790,7 +790,7 @@ pub fn offer_due(offer: &Offer) -> Option<Timestamp> {
 pub fn offer_expiry(offer: &Offer) -> Option<Timestamp> {
     match offer.state {
         OfferState::Active { expires_at, .. } => Some(expires_at),
-        OfferState::Pending { active_at, .. } => Some(add_days(active_at, offer.duration_days)),
+        OfferState::Pending { active_at, .. } => Some(add_days_saturating(active_at, offer.duration_days)),
         _ => None,
     }
 }

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, excerpt};
 
 /// An email address, kept lowercase so comparisons are exact.
 // INVARIANT: one `@`, a non-empty local part, a dotted domain, no spaces, ≤ 254 chars.
@@ -78,7 +78,7 @@ impl Currency {
         if text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Self(text.to_string()))
         } else {
-            Err(Error::invalid("currency", format!("`{text}` is not a three-letter currency code")))
+            Err(Error::invalid("currency", format!("`{}` is not a three-letter currency code", excerpt(text))))
         }
     }
 
@@ -121,6 +121,19 @@ impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount, self.currency.0)
     }
+}
+
+/// An exact decimal given as text, as the bindings receive it from Python's
+/// `Decimal` or Java's `BigDecimal` (`2.5`, `1E+2`): finite, and within the 28
+/// significant digits the library computes with. Anything else is
+/// `invalid_input` on `field`, so every binding refuses the same values alike.
+pub fn parse_decimal(field: &str, text: &str) -> Result<Decimal, Error> {
+    let trimmed = text.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    if ["nan", "snan", "inf", "infinity"].contains(&trimmed.as_str()) {
+        return Err(Error::invalid(field, format!("`{}` is not a finite number", excerpt(text))));
+    }
+    let parsed = if text.contains(['e', 'E']) { Decimal::from_scientific(text) } else { Decimal::from_str_exact(text) };
+    parsed.map_err(|_| Error::invalid(field, format!("`{}` is not a decimal of at most 28 significant digits", excerpt(text))))
 }
 
 /// A positive amount of hours (or incidents) drawn from a technical balance.
@@ -184,7 +197,7 @@ impl Language {
         let ok = (2..=35).contains(&text.len())
             && text.starts_with(|c: char| c.is_ascii_alphabetic())
             && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if ok { Ok(Self(text.to_string())) } else { Err(Error::invalid(field, format!("`{}` is not a language tag", shorten(text)))) }
+        if ok { Ok(Self(text.to_string())) } else { Err(Error::invalid(field, format!("`{}` is not a language tag", excerpt(text)))) }
     }
 
     /// English, the fallback language of mail.
@@ -231,7 +244,7 @@ impl Code {
         if ok {
             Ok(Self(text.to_string()))
         } else {
-            Err(Error::invalid(field, format!("`{}` is not a code (lowercase letters, digits, `-`, `_`)", shorten(text))))
+            Err(Error::invalid(field, format!("`{}` is not a code (lowercase letters, digits, `-`, `_`)", excerpt(text))))
         }
     }
 
@@ -285,11 +298,6 @@ pub fn free_text(field: &str, text: &str) -> Result<String, Error> {
     Ok(text.trim().to_string())
 }
 
-/// Cuts user input that is echoed back in an error to a readable length.
-fn shorten(text: &str) -> String {
-    text.chars().take(40).collect()
-}
-
 /// A partner level; higher levels get larger allocations (P5) and more offers (R23).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -325,7 +333,7 @@ impl FromStr for PartnerLevel {
         Self::ALL
             .into_iter()
             .find(|level| level.as_str() == text)
-            .ok_or_else(|| Error::invalid("level", format!("`{}` is not a partner level", shorten(text))))
+            .ok_or_else(|| Error::invalid("level", format!("`{}` is not a partner level", excerpt(text))))
     }
 }
 
@@ -338,6 +346,19 @@ mod tests {
         assert_eq!(Email::parse("e", " Avery@Contoso.COM ").unwrap().as_str(), "avery@contoso.com");
         for bad in ["", "avery", "@contoso.com", "avery@contoso", "a b@c.com", "a@b..com", "a@b@c.com"] {
             assert_eq!(Email::parse("e", bad).unwrap_err().code(), "invalid_input", "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_from_text_are_finite_and_in_range() {
+        for (text, value) in [("2.5", "2.5"), ("1E+2", "100"), ("1e-2", "0.01"), ("-0", "0"), ("475.00", "475.00")] {
+            assert_eq!(parse_decimal("hours", text).unwrap(), value.parse::<Decimal>().unwrap(), "{text}");
+        }
+        for bad in
+            ["NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "1E+100", "1e100", "", "1.5.5", "0x10", "99999999999999999999999999999"]
+        {
+            let err = parse_decimal("hours", bad).unwrap_err();
+            assert_eq!((err.code(), err.to_string().contains("`hours`")), ("invalid_input", true), "{bad}: {err}");
         }
     }
 

@@ -8,7 +8,7 @@ use crate::lifecycle::offer::{self, OfferInput, OfferState};
 use crate::lifecycle::package::{self, PackageInput, PackageState};
 use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
-use crate::lifecycle::{Timestamp, add_days, sub_days};
+use crate::lifecycle::{Timestamp, add_days_saturating, sub_days};
 use crate::mail::MailTopic;
 use crate::state::{BenefitDetail, OrganizationState, Package};
 
@@ -141,7 +141,7 @@ fn collect_offer(offer: &crate::state::Offer, now: Timestamp, due: &mut Vec<(Tim
         }
         match offer::transition(&state, &OfferInput::Fulfil { duration_days: offer.duration_days }, now) {
             Ok(next) => {
-                due.push((active_at, 1, Step::OfferActive(offer.id, add_days(active_at, offer.duration_days))));
+                due.push((active_at, 1, Step::OfferActive(offer.id, add_days_saturating(active_at, offer.duration_days))));
                 state = next;
                 reminders_sent.clear();
             }

@@ -10,7 +10,7 @@ use crate::event::{CancellationTarget, Event, KeyAllocation, KeySlots};
 use crate::ids::{OfferId, PackageId};
 use crate::lifecycle::offer::{self, OfferInput};
 use crate::lifecycle::package::{self, PackageInput, PackageState};
-use crate::lifecycle::{add_days, add_months};
+use crate::lifecycle::{add_days_saturating, add_months};
 use crate::mail::MailTopic;
 use crate::state::{KeyPoolState, Package};
 use crate::values::{Code, Money};
@@ -133,7 +133,7 @@ pub(super) fn cancel_offer(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Erro
         // Fix: the offer of a refunded package ended with it; it was refunded once already.
         Ok(_) if matches!(owner.state, PackageState::Cancelled { .. }) => Err(RefundRefusal::AlreadyCancelled),
         // R29 applies to offers too: within 30 days of the package purchase, no software activated.
-        Ok(_) if tx.now > add_days(owner.purchased_at, package::REFUND_WINDOW_DAYS) => Err(RefundRefusal::WindowClosed),
+        Ok(_) if tx.now > add_days_saturating(owner.purchased_at, package::REFUND_WINDOW_DAYS) => Err(RefundRefusal::WindowClosed),
         Ok(_) if tx.state.software_activated(owner) => Err(RefundRefusal::SoftwareActivated),
         Ok(_) => Ok(Money::zero(owner.template.price.currency.clone())),
     };

@@ -58,21 +58,49 @@ pub(crate) fn refuse<M: Machine>(state: &M::State, input: &M::Input) -> Error {
     Error::InvalidTransition { machine: M::NAME, state: M::state_name(state), input: M::input_name(input) }
 }
 
-/// `at` plus `days` whole days, exact to the second (B8). Saturates at the
-/// last moment chrono supports instead of panicking (a clock a host set
-/// near the end of time must not crash a command).
-pub fn add_days(at: Timestamp, days: u32) -> Timestamp {
-    at.checked_add_signed(Duration::days(i64::from(days))).unwrap_or(Timestamp::MAX_UTC)
+/// The first moment the library records: 0001-01-01T00:00:00Z.
+pub fn calendar_start() -> Timestamp {
+    DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or(Timestamp::MIN_UTC)
+}
+
+/// The last moment the library records: 9999-12-31T23:59:59Z. Every date it
+/// stores or returns lies between [`calendar_start`] and this, so every host
+/// language can hold it (Python's `datetime` ends at year 9999). A step that
+/// would need a later date is refused, never shortened to fit.
+pub fn calendar_end() -> Timestamp {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(Timestamp::MAX_UTC)
+}
+
+/// The refusal of a step whose `what` would fall after [`calendar_end`].
+pub(crate) fn beyond_calendar(what: &str) -> Error {
+    Error::precondition(format!(
+        "{what} would fall after {}, the end of the supported calendar",
+        calendar_end().format("%Y-%m-%dT%H:%M:%SZ")
+    ))
+}
+
+/// `at` plus `days` whole days, exact to the second (B8); refused past the
+/// end of the calendar.
+pub fn add_days(at: Timestamp, days: u32) -> Result<Timestamp, Error> {
+    at.checked_add_signed(Duration::days(i64::from(days))).filter(|t| *t <= calendar_end()).ok_or_else(|| beyond_calendar("the date"))
+}
+
+/// As [`add_days`], but stopping at the end of the calendar: only for dates
+/// derived from ones already recorded, whose own steps were checked when
+/// they were decided (a view's refund deadline, a due step's expiry).
+pub(crate) fn add_days_saturating(at: Timestamp, days: u32) -> Timestamp {
+    add_days(at, days).unwrap_or_else(|_| calendar_end())
 }
 
 /// `at` minus `days` whole days; saturates at the first supported moment.
 pub fn sub_days(at: Timestamp, days: u32) -> Timestamp {
-    at.checked_sub_signed(Duration::days(i64::from(days))).unwrap_or(Timestamp::MIN_UTC)
+    at.checked_sub_signed(Duration::days(i64::from(days))).unwrap_or(Timestamp::MIN_UTC).max(calendar_start())
 }
 
-/// `at` plus calendar months (month ends clamp, e.g. Jan 31 + 1 = Feb 28).
+/// `at` plus calendar months (month ends clamp, e.g. Jan 31 + 1 = Feb 28);
+/// refused past the end of the calendar.
 pub fn add_months(at: Timestamp, months: u32) -> Result<Timestamp, Error> {
-    at.checked_add_months(Months::new(months)).ok_or_else(|| Error::invalid("term_months", "the term ends beyond the supported calendar"))
+    at.checked_add_months(Months::new(months)).filter(|t| *t <= calendar_end()).ok_or_else(|| beyond_calendar("the term's end"))
 }
 
 /// The fixed moment the sample states of the tables are built around.

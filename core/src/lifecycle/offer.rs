@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Machine, Timestamp, add_days, refuse};
+use super::{Machine, Timestamp, add_days, add_days_saturating, refuse};
 use crate::error::{Error, RefundRefusal};
 
 /// Where an offer is.
@@ -68,12 +68,16 @@ pub fn transition(state: &OfferState, input: &OfferInput, now: Timestamp) -> Res
     use OfferState as S;
     match (state, input) {
         // --- Available / Expired ---
-        (S::Available | S::Expired { .. }, I::Activate { lead_days, .. }) => {
-            Ok(S::Pending { requested_at: now, active_at: add_days(now, *lead_days) })
+        (S::Available | S::Expired { .. }, I::Activate { lead_days, duration_days }) => {
+            let active_at = add_days(now, *lead_days)?;
+            // Its whole run must fit the calendar, checked now rather than
+            // when it falls due, where a refusal would stall the catch-up.
+            add_days(active_at, *duration_days)?;
+            Ok(S::Pending { requested_at: now, active_at })
         }
         // --- Pending ---
         (S::Pending { active_at, .. }, I::Fulfil { duration_days }) if now >= *active_at => {
-            Ok(S::Active { since: *active_at, expires_at: add_days(*active_at, *duration_days) })
+            Ok(S::Active { since: *active_at, expires_at: add_days(*active_at, *duration_days)? })
         }
         (S::Pending { .. } | S::Active { .. }, I::Cancel) => Ok(S::Cancelled { cancelled_at: now }),
         // --- Active ---
@@ -93,9 +97,9 @@ impl Machine for OfferMachine {
         let now = super::fixed_now_for_tables();
         vec![
             OfferState::Available,
-            OfferState::Pending { requested_at: now, active_at: add_days(now, 5) },
+            OfferState::Pending { requested_at: now, active_at: add_days_saturating(now, 5) },
             OfferState::Pending { requested_at: now, active_at: now },
-            OfferState::Active { since: now, expires_at: add_days(now, 365) },
+            OfferState::Active { since: now, expires_at: add_days_saturating(now, 365) },
             OfferState::Active { since: now, expires_at: now },
             OfferState::Expired { expired_at: now },
             OfferState::Cancelled { cancelled_at: now },

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Machine, Timestamp, add_days, add_months, refuse, sub_days};
+use super::{Machine, Timestamp, add_days_saturating, add_months, refuse, sub_days};
 use crate::error::{Error, RefundRefusal};
 
 /// Refunds are possible up to this many days after purchase (R29).
@@ -65,7 +65,7 @@ pub fn transition(state: &PackageState, input: &PackageInput, now: Timestamp) ->
         (S::Active { expires_at }, I::Renew { window_days, grace_days, term_months })
         | (S::Expired { expired_at: expires_at }, I::Renew { window_days, grace_days, term_months }) => {
             let opens = sub_days(*expires_at, *window_days);
-            let closes = add_days(*expires_at, *grace_days);
+            let closes = add_days_saturating(*expires_at, *grace_days);
             if now < opens {
                 return Err(Error::precondition(format!("renewal opens at {}", opens.to_rfc3339())));
             }
@@ -78,7 +78,7 @@ pub fn transition(state: &PackageState, input: &PackageInput, now: Timestamp) ->
         (S::Active { expires_at }, I::Expire) if now >= *expires_at => Ok(S::Expired { expired_at: *expires_at }),
         (S::Active { .. }, I::Cancel { purchased_at, software_activated }) => {
             // R29: both conditions, the window exact to the second (B8).
-            if now > add_days(*purchased_at, REFUND_WINDOW_DAYS) {
+            if now > add_days_saturating(*purchased_at, REFUND_WINDOW_DAYS) {
                 return Err(Error::RefundNotAllowed { reason: RefundRefusal::WindowClosed });
             }
             if *software_activated {
@@ -102,7 +102,7 @@ impl Machine for PackageMachine {
     fn sample_states() -> Vec<PackageState> {
         let now = super::fixed_now_for_tables();
         vec![
-            PackageState::Active { expires_at: add_days(now, 10) },
+            PackageState::Active { expires_at: add_days_saturating(now, 10) },
             PackageState::Active { expires_at: now },
             PackageState::Expired { expired_at: sub_days(now, 10) },
             PackageState::Cancelled { cancelled_at: now },

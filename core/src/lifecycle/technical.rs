@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Machine, Timestamp, add_days, refuse};
+use super::{Machine, Timestamp, add_days, add_days_saturating, refuse};
 use crate::error::Error;
 use crate::ids::{OrganizationId, UserId};
 use crate::values::Email;
@@ -65,7 +65,7 @@ pub fn transition(state: &TechnicalState, input: &TechnicalInput, now: Timestamp
             user: *user,
             alternate_email: alternate_email.clone(),
             requested_at: now,
-            active_at: add_days(now, *lead_days),
+            active_at: add_days(now, *lead_days)?,
         }),
         // --- Pending ---
         (S::Pending { user, alternate_email, active_at, .. }, I::Fulfil) if now >= *active_at => {
@@ -86,7 +86,12 @@ impl Machine for TechnicalMachine {
         let alternate_email = Email::sample();
         vec![
             TechnicalState::NotActivated,
-            TechnicalState::Pending { user, alternate_email: alternate_email.clone(), requested_at: now, active_at: add_days(now, 3) },
+            TechnicalState::Pending {
+                user,
+                alternate_email: alternate_email.clone(),
+                requested_at: now,
+                active_at: add_days_saturating(now, 3),
+            },
             TechnicalState::Pending { user, alternate_email: alternate_email.clone(), requested_at: now, active_at: now },
             TechnicalState::Active { user, alternate_email, since: now },
         ]
