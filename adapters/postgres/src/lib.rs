@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use partner_benefits::event::{RecordedEvent, StreamId};
 use partner_benefits::lifecycle::delivery::DeliveryState;
-use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot, Store};
+use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot, Store, key_already_stocked};
 use partner_benefits::values::Code;
 use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, Timestamp};
 use postgres::error::SqlState;
@@ -270,6 +270,11 @@ impl Store for PostgresStore {
                 let products: Vec<&str> = keys.iter().map(|k| k.product.as_str()).collect();
                 let slots = keys.iter().map(|k| to_i64(k.slot, "slot")).collect::<Result<Vec<_>, _>>()?;
                 let secrets: Vec<&str> = keys.iter().map(|k| k.key.reveal()).collect();
+                tx.execute(&st.lock_vault, &[]).map_err(fail("locking the vault"))?;
+                if let Some(row) = tx.query_opt(&st.first_stocked, &[&secrets]).map_err(fail("looking keys up in the vault"))? {
+                    let position: i64 = row.get(0);
+                    return Err(key_already_stocked(usize::try_from(position - 1).unwrap_or(0)));
+                }
                 tx.execute(&st.insert_keys, &[&products, &slots, &secrets]).map_err(fail("putting keys in the vault"))?;
             }
             if !mail.is_empty() {

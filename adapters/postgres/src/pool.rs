@@ -22,6 +22,8 @@ pub(crate) struct Statements {
     pub events_after: Statement,
     pub snapshot: Statement,
     pub save_snapshot: Statement,
+    pub lock_vault: Statement,
+    pub first_stocked: Statement,
     pub insert_keys: Statement,
     pub vault_keys: Statement,
     pub insert_idempotency: Statement,
@@ -50,6 +52,11 @@ impl Statements {
             save_snapshot: p("INSERT INTO pb_snapshots (stream, version, state) VALUES ($1, $2, $3) \
                  ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state \
                  WHERE pb_snapshots.version < EXCLUDED.version")?,
+            // Stocking commits queue on this lock, so two of them cannot both
+            // find a key absent and both insert it (under any product).
+            lock_vault: p("SELECT pg_advisory_xact_lock(hashtext('partner-benefits vault'))")?,
+            first_stocked: p("SELECT t.n FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) \
+                 WHERE EXISTS (SELECT 1 FROM pb_vault v WHERE v.key = t.k) ORDER BY t.n LIMIT 1")?,
             insert_keys: p("INSERT INTO pb_vault (product, slot, key) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])")?,
             vault_keys: p("SELECT slot, key FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 ORDER BY slot")?,
             insert_idempotency: p("INSERT INTO pb_idempotency (organization, key, request, outcome) VALUES ($1, $2, $3, $4) \
