@@ -510,7 +510,8 @@ impl Generator<'_> {
                 (actor, execute(Command::ActivateOffer { offer }))
             }
             Kind::CancelPackage => {
-                let actor = self.actor(org, &[Role::MpnPartnerAdmin, Role::AdminAgent]);
+                // Refunds: Global admin or MPN partner admin only.
+                let actor = self.actor(org, &[Role::MpnPartnerAdmin]);
                 let model = self.orgs.get_mut(org)?;
                 model.requests += 1;
                 let active: Vec<usize> = model.packages.iter().enumerate().filter(|(_, p)| !p.cancelled).map(|(i, _)| i).collect();
@@ -528,7 +529,8 @@ impl Generator<'_> {
                 (actor, execute(Command::CancelPackage { package: package.id }))
             }
             Kind::CancelOffer => {
-                let actor = self.actor(org, &[Role::MpnPartnerAdmin, Role::AdminAgent]);
+                // A Go-To-Market task (R22): Global admin or MPN partner admin.
+                let actor = self.actor(org, &[Role::MpnPartnerAdmin]);
                 let model = self.orgs.get_mut(org)?;
                 model.requests += 1;
                 let running: Vec<(usize, OfferId)> = model
