@@ -208,6 +208,10 @@ fn vault_refuses_a_key_already_stocked(store: &dyn Store) {
         assert!(store.load(&StreamId::Organization(org), 0).unwrap().events.is_empty());
         assert!(store.vault_keys(&Code::parse("product", product).unwrap(), slot, 1).is_err());
     }
+    // The same key twice in one commit, even at two slots.
+    let twice = Commit { keys: vec![key("sql-server", 0, "TWICE-KEY"), key("sql-server", 1, "TWICE-KEY")], ..Commit::default() };
+    assert_eq!(store.commit(twice).unwrap_err(), crate::store::key_already_stocked(1));
+    assert!(store.vault_keys(&Code::parse("product", "sql-server").unwrap(), 0, 1).is_err(), "nothing of it was written");
     // The same text differs from a key that only looks alike.
     store.commit(Commit { keys: vec![key("windows-server", 1, "dup-key-1")], ..Commit::default() }).unwrap();
 }

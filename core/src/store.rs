@@ -204,12 +204,13 @@ impl Store for MemoryStore {
             return Err(Error::conflict("the idempotency key was used concurrently"));
         }
         if !commit.keys.is_empty() {
-            let stocked: HashSet<&str> = memory.vault.values().map(LicenseKey::reveal).collect();
+            let mut stocked: HashSet<&str> = memory.vault.values().map(LicenseKey::reveal).collect();
             for (position, key) in commit.keys.iter().enumerate() {
                 if memory.vault.contains_key(&(key.product.clone(), key.slot)) {
                     return Err(Error::conflict(format!("vault slot {} of `{}` is taken", key.slot, key.product)));
                 }
-                if stocked.contains(key.key.reveal()) {
+                // Inserted as checked, so a key twice in this commit is found too.
+                if !stocked.insert(key.key.reveal()) {
                     return Err(key_already_stocked(position));
                 }
             }

@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use partner_benefits::lifecycle::delivery::DeliveryState;
-use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot};
+use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot, key_already_stocked};
 use partner_benefits::values::Code;
 use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, RecordedEvent, Store, StreamId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -266,8 +266,16 @@ impl Store for SqliteStore {
                     })?;
             }
             if !keys.is_empty() {
+                // A key is stocked once under any product (B7). Writers are
+                // serialized by the IMMEDIATE transaction, so no other commit
+                // can insert the same key between this look-up and the insert.
+                let mut stocked = tx.prepare_cached("SELECT 1 FROM vault WHERE key = ?1 LIMIT 1").map_err(sql(context))?;
                 let mut insert = tx.prepare_cached("INSERT INTO vault (product, slot, key) VALUES (?1, ?2, ?3)").map_err(sql(context))?;
-                for (product, slot, key, shown_slot) in &keys {
+                for (position, (product, slot, key, shown_slot)) in keys.iter().enumerate() {
+                    // Looked up before each insert, so a key twice in this commit is found too.
+                    if stocked.exists([key]).map_err(sql(context))? {
+                        return Err(key_already_stocked(position));
+                    }
                     insert.execute(params![product, slot, key]).map_err(|e| {
                         if is_constraint(&e) {
                             Error::Conflict { reason: format!("vault slot {shown_slot} of `{product}` is taken") }
