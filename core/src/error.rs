@@ -24,19 +24,15 @@ impl RefundRefusal {
             Self::AlreadyCancelled => "already_cancelled",
         }
     }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Self::WindowClosed => "the request came more than 30 days after purchase",
-            Self::SoftwareActivated => "a software benefit of the package was already activated",
-            Self::AlreadyCancelled => "it was already cancelled",
-        }
-    }
 }
 
 impl std::fmt::Display for RefundRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.describe())
+        match self {
+            Self::WindowClosed => write!(f, "the request came more than {} days after purchase", crate::refund::REFUND_WINDOW_DAYS),
+            Self::SoftwareActivated => f.write_str("a software benefit of the package was already activated"),
+            Self::AlreadyCancelled => f.write_str("it was already cancelled"),
+        }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod mail;
 mod options;
 mod permission;
 mod program;
+mod refund;
 mod role_change;
 mod secret;
 mod session;

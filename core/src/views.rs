@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use crate::decide::unavailable_reason;
 use crate::event::{CancellationTarget, MarketingContact, Phase, RecordedEvent};
 use crate::ids::{BenefitId, OfferId, OrganizationId, PackageId, RequestId, UserId};
+use crate::lifecycle::Timestamp;
 use crate::lifecycle::advisory::RequestState;
 use crate::lifecycle::offer::OfferState;
-use crate::lifecycle::package::{PackageState, REFUND_WINDOW_DAYS};
+use crate::lifecycle::package::PackageState;
 use crate::lifecycle::seat::SeatState;
 use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::TechnicalState;
-use crate::lifecycle::{Timestamp, add_days_saturating};
 use crate::permission::Role;
 use crate::secret::LicenseKey;
 use crate::state::{Benefit, BenefitDetail, Offer, OrganizationState, Package, TechnicalKind, User};
@@ -318,7 +318,7 @@ pub(crate) fn package(state: &OrganizationState, package: &Package) -> PackageVi
         price: package.template.price.clone(),
         purchased_at: package.purchased_at,
         expires_at: package.term_ends_at,
-        refundable_until: add_days_saturating(package.purchased_at, REFUND_WINDOW_DAYS),
+        refundable_until: crate::refund::refundable_until(package.purchased_at),
         software_activated: state.software_activated(package),
         benefit_ids: package.benefits.clone(),
     }

@@ -8,10 +8,11 @@ use crate::command::Outcome;
 use crate::error::{Error, RefundRefusal};
 use crate::event::{CancellationTarget, Event, KeyAllocation, KeySlots};
 use crate::ids::{OfferId, PackageId};
+use crate::lifecycle::add_months;
 use crate::lifecycle::offer::{self, OfferInput};
 use crate::lifecycle::package::{self, PackageInput, PackageState};
-use crate::lifecycle::{add_days_saturating, add_months};
 use crate::mail::MailTopic;
+use crate::refund;
 use crate::state::{KeyPoolState, Package};
 use crate::values::{Code, Money};
 
@@ -132,10 +133,9 @@ pub(super) fn cancel_offer(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Erro
         Err(other) => return Err(other),
         // Fix: the offer of a refunded package ended with it; it was refunded once already.
         Ok(_) if matches!(owner.state, PackageState::Cancelled { .. }) => Err(RefundRefusal::AlreadyCancelled),
-        // R29 applies to offers too: within 30 days of the package purchase, no software activated.
-        Ok(_) if tx.now > add_days_saturating(owner.purchased_at, package::REFUND_WINDOW_DAYS) => Err(RefundRefusal::WindowClosed),
-        Ok(_) if tx.state.software_activated(owner) => Err(RefundRefusal::SoftwareActivated),
-        Ok(_) => Ok(Money::zero(owner.template.price.currency.clone())),
+        // R29 applies to offers too, on the package's purchase.
+        Ok(_) => refund::assess(owner.purchased_at, tx.state.software_activated(owner), tx.now)
+            .map(|()| Money::zero(owner.template.price.currency.clone())),
     };
     answer(tx, CancellationTarget::Offer(id), found.name.clone(), result)
 }

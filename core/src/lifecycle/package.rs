@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Machine, Timestamp, add_days_saturating, add_months, refuse, sub_days};
 use crate::error::{Error, RefundRefusal};
 
-/// Refunds are possible up to this many days after purchase (R29).
-pub const REFUND_WINDOW_DAYS: u32 = 30;
+pub use crate::refund::REFUND_WINDOW_DAYS;
 
 /// Where a package is in its life.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,13 +76,7 @@ pub fn transition(state: &PackageState, input: &PackageInput, now: Timestamp) ->
         }
         (S::Active { expires_at }, I::Expire) if now >= *expires_at => Ok(S::Expired { expired_at: *expires_at }),
         (S::Active { .. }, I::Cancel { purchased_at, software_activated }) => {
-            // R29: both conditions, the window exact to the second (B8).
-            if now > add_days_saturating(*purchased_at, REFUND_WINDOW_DAYS) {
-                return Err(Error::RefundNotAllowed { reason: RefundRefusal::WindowClosed });
-            }
-            if *software_activated {
-                return Err(Error::RefundNotAllowed { reason: RefundRefusal::SoftwareActivated });
-            }
+            crate::refund::assess(*purchased_at, *software_activated, now).map_err(|reason| Error::RefundNotAllowed { reason })?;
             Ok(S::Cancelled { cancelled_at: now })
         }
         // --- Expired ---
