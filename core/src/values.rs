@@ -123,6 +123,17 @@ impl fmt::Display for Money {
     }
 }
 
+/// An address to reach someone of the organization apart from its company
+/// account: a technical benefit's alternate email (R18) and the marketing
+/// contact's email (R25) both must differ from the Partner Center account email.
+pub fn alternate_email(field: &str, text: &str, account_email: &Email) -> Result<Email, Error> {
+    let email = Email::parse(field, text)?;
+    if &email == account_email {
+        return Err(Error::invalid(field, "must differ from the company's Partner Center account email"));
+    }
+    Ok(email)
+}
+
 /// An exact decimal given as text, as the bindings receive it from Python's
 /// `Decimal` or Java's `BigDecimal` (`2.5`, `1E+2`): finite, and within the 28
 /// significant digits the library computes with. Anything else is

@@ -16,7 +16,7 @@ use crate::lifecycle::seat::{self, SeatInput, SeatMachine, SeatState};
 use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
 use crate::mail::MailTopic;
 use crate::state::{Benefit, BenefitDetail, TechnicalKind};
-use crate::values::{Code, Email, Language, free_text, positive_amount};
+use crate::values::{self, Code, Language, free_text, positive_amount};
 
 /// A benefit of this organization whose package is active.
 fn usable<'s>(tx: &Tx<'s>, id: BenefitId) -> Result<&'s Benefit, Error> {
@@ -165,11 +165,7 @@ pub(super) fn activate_technical(tx: &mut Tx<'_>, id: BenefitId, user: UserId, a
         return Err(wrong_kind(id, "is not a technical benefit"));
     };
     let assignee = tx.user(user)?;
-    let alternate_email = Email::parse("alternate_email", alternate_email)?;
-    // R18: the alternate address must differ from the company's account email.
-    if alternate_email == tx.state.account_email {
-        return Err(Error::invalid("alternate_email", "must differ from the company's Partner Center account email"));
-    }
+    let alternate_email = values::alternate_email("alternate_email", alternate_email, &tx.state.account_email)?;
     let input =
         TechnicalInput::Assign { user, alternate_email: alternate_email.clone(), lead_days: tx.catalog.technical_activation_lead_days };
     let TechnicalState::Pending { active_at, .. } = technical::transition(activation, &input, tx.now)? else {

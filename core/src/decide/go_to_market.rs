@@ -9,15 +9,11 @@ use crate::lifecycle::offer::{self, OfferInput, OfferState};
 use crate::lifecycle::package::PackageState;
 use crate::mail::MailTopic;
 use crate::state::{Offer, OrganizationState};
-use crate::values::{Email, Language, Phone};
+use crate::values::{Language, Phone, alternate_email};
 
 pub(super) fn set_contact(tx: &mut Tx<'_>, user: UserId, email: &str, phone: &str, language: &str) -> Result<Outcome, Error> {
     tx.user(user)?;
-    let email = Email::parse("email", email)?;
-    // R25: like a technical contact, it must not be the company account email.
-    if email == tx.state.account_email {
-        return Err(Error::invalid("email", "must differ from the company's Partner Center account email"));
-    }
+    let email = alternate_email("email", email, &tx.state.account_email)?;
     let contact = MarketingContact { user, email, phone: Phone::parse(phone)?, language: Language::parse("language", language)? };
     tx.emit(Event::MarketingContactSet { contact });
     Ok(Outcome::Done)
