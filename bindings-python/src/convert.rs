@@ -52,7 +52,8 @@ pub fn decimal(field: &str, value: &Bound<'_, PyAny>) -> PyResult<Decimal> {
         let given = value.get_type().name()?;
         return Err(invalid(py, field, &format!("must be a decimal.Decimal or an int, not {given}")));
     }
-    let text: String = value.str()?.extract()?;
+    // An int too long for `str` (Python limits the digits) is out of range anyway.
+    let text: String = value.str().and_then(|t| t.extract()).map_err(|_| invalid(py, field, "is too large"))?;
     parse_decimal(field, &text).map_err(|err| to_py(py, &err))
 }
 

@@ -220,8 +220,14 @@ def test_a_purchase_whose_term_would_end_after_9999_is_refused_and_nothing_is_co
     with pytest.raises(pb.PreconditionFailed, match="9999-12-31T23:59:59Z"):
         world.action_pack()
     assert snapshot(world.admin) == before
-    # Every date the organization shows is one Python can hold.
-    assert all(isinstance(repr(entry.at), str) for entry in world.admin.audit_log())
+    assert world.admin.packages() == []
+    # A year earlier it fits, and every date shown is one Python holds.
+    earlier = pb.ManualClock(datetime(9998, 6, 1, tzinfo=timezone.utc))
+    fits = make_world(pb.BenefitCenter.in_memory(clock=earlier), earlier)
+    package = fits.action_pack()
+    assert package.expires_at == datetime(9999, 6, 1, tzinfo=timezone.utc)
+    assert package.refundable_until == datetime(9998, 7, 1, tzinfo=timezone.utc)
+    assert all(entry.at.year == 9998 for entry in fits.admin.audit_log())
 
 
 def test_a_clock_moved_back_never_reopens_a_closed_refund_window(world: World) -> None:

@@ -280,6 +280,7 @@ impl BenefitCenter {
         let stream = StreamId::Organization(organization);
         let after = cached.as_ref().map_or(0, |s| s.version);
         let loaded = self.inner.store.load(&stream, after)?;
+        let mut passed_over = false;
         let snapshot = match (cached.take(), loaded.snapshot) {
             (Some(state), _) => Some(state),
             (None, Some(snapshot)) => match serde_json::from_str::<OrganizationState>(&snapshot.state) {
@@ -292,7 +293,10 @@ impl BenefitCenter {
                 // older shape, damage) is passed over and the state rebuilt
                 // from the events, which are the truth (B2). The next
                 // snapshot written replaces it.
-                Err(_) => None,
+                Err(_) => {
+                    passed_over = true;
+                    None
+                }
             },
             (None, None) => None,
         };
@@ -315,6 +319,11 @@ impl BenefitCenter {
         };
         for event in events.iter().skip(skip) {
             state.apply(event)?;
+        }
+        if passed_over {
+            // Replace the unreadable snapshot now, so an organization that is
+            // only read is not replayed in full at every open.
+            self.write_snapshot(&stream, &state, mark);
         }
         *cached = Some(state);
         Ok(())
@@ -567,9 +576,13 @@ impl BenefitCenter {
     /// Keeps a snapshot when enough history followed the last one (see
     /// [`CenterOptions`]), and moves `mark` to it.
     fn maybe_snapshot(&self, stream: &StreamId, state: &OrganizationState, mark: &mut SnapshotMark) {
-        if !self.inner.options.snapshot_due(state.version.saturating_sub(mark.version), mark.bytes) {
-            return;
+        if self.inner.options.snapshot_due(state.version.saturating_sub(mark.version), mark.bytes) {
+            self.write_snapshot(stream, state, mark);
         }
+    }
+
+    /// Writes a snapshot of `state` and moves `mark` to it.
+    fn write_snapshot(&self, stream: &StreamId, state: &OrganizationState, mark: &mut SnapshotMark) {
         if let Ok(json) = serde_json::to_string(state) {
             // The mark moves even if the store fails to keep it: the cost of
             // serializing was paid, and retrying on every commit would not be

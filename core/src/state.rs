@@ -409,7 +409,10 @@ impl OrganizationState {
                 }
                 BenefitDetail::CloudLicense { activation, term_months, .. } => {
                     if *activation == SoftwareState::NotActivated {
-                        let expires_at = crate::lifecycle::add_months(at, *term_months)?;
+                        // Replay never refuses what was recorded: the term was
+                        // checked against the calendar when the reveal was decided.
+                        let expires_at =
+                            crate::lifecycle::add_months(at, *term_months).unwrap_or_else(|_| crate::lifecycle::calendar_end());
                         *activation = SoftwareState::Activated { activated_at: at, expires_at: Some(expires_at) };
                     }
                 }

@@ -41,7 +41,7 @@ pub struct VaultKey {
 pub fn key_already_stocked(position: usize) -> Error {
     Error::InvalidInput {
         field: "keys".into(),
-        reason: format!("key {} given is already in a key pool; a license key is stocked and issued once", position + 1),
+        reason: format!("key {} given is already in a key pool (or given twice); a license key is stocked and issued once", position + 1),
     }
 }
 
@@ -77,8 +77,8 @@ pub struct Commit {
     /// Mail to queue (B6).
     pub mail: Vec<Mail>,
     /// Keys to put in the vault. A key already in the vault, under any
-    /// product, refuses the whole commit with [`key_already_stocked`]: a key
-    /// is issued once (B7).
+    /// product, or given twice here, refuses the whole commit with
+    /// [`key_already_stocked`]: a key is issued once (B7).
     pub keys: Vec<VaultKey>,
     /// Idempotency record to keep; a second record with the same key is a `conflict`.
     pub idempotency: Option<IdempotencyRecord>,
@@ -107,7 +107,9 @@ pub trait Store: Send + Sync {
     fn read_events(&self, stream: &StreamId, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error>;
     /// Writes `commit` atomically; `conflict` if any stream moved.
     fn commit(&self, commit: Commit) -> Result<(), Error>;
-    /// Keeps a snapshot; a cache only, so a failure loses nothing.
+    /// Keeps a snapshot unless one of a later version is kept (one of the same
+    /// version replaces it: it may be one this release could not read). A
+    /// cache only, so a failure loses nothing.
     fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), Error>;
     /// The keys in `count` slots from `first` of `product`'s vault.
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error>;
@@ -232,7 +234,7 @@ impl Store for MemoryStore {
 
     fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), Error> {
         let mut memory = self.lock()?;
-        let newer = memory.snapshots.get(&snapshot.stream).is_none_or(|s| s.version < snapshot.version);
+        let newer = memory.snapshots.get(&snapshot.stream).is_none_or(|s| s.version <= snapshot.version);
         if newer {
             memory.snapshots.insert(snapshot.stream.clone(), snapshot);
         }

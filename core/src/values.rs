@@ -136,15 +136,22 @@ pub fn alternate_email(field: &str, text: &str, account_email: &Email) -> Result
 
 /// An exact decimal given as text, as the bindings receive it from Python's
 /// `Decimal` or Java's `BigDecimal` (`2.5`, `1E+2`): finite, and within the 28
-/// significant digits the library computes with. Anything else is
+/// or so significant digits the library computes with (96 bits). Anything else is
 /// `invalid_input` on `field`, so every binding refuses the same values alike.
 pub fn parse_decimal(field: &str, text: &str) -> Result<Decimal, Error> {
     let trimmed = text.trim_start_matches(['+', '-']).to_ascii_lowercase();
     if ["nan", "snan", "inf", "infinity"].contains(&trimmed.as_str()) {
         return Err(Error::invalid(field, format!("`{}` is not a finite number", excerpt(text))));
     }
+    // Only what a decimal literal holds: the parser below would also take `1_000`.
+    let literal = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c));
+    if !literal {
+        return Err(Error::invalid(field, format!("`{}` is not a decimal number", excerpt(text))));
+    }
     let parsed = if text.contains(['e', 'E']) { Decimal::from_scientific(text) } else { Decimal::from_str_exact(text) };
-    parsed.map_err(|_| Error::invalid(field, format!("`{}` is not a decimal of at most 28 significant digits", excerpt(text))))
+    parsed.map_err(|_| {
+        Error::invalid(field, format!("`{}` does not fit the library's decimals (about 28 significant digits)", excerpt(text)))
+    })
 }
 
 /// A positive amount of hours (or incidents) drawn from a technical balance.
@@ -365,9 +372,22 @@ mod tests {
         for (text, value) in [("2.5", "2.5"), ("1E+2", "100"), ("1e-2", "0.01"), ("-0", "0"), ("475.00", "475.00")] {
             assert_eq!(parse_decimal("hours", text).unwrap(), value.parse::<Decimal>().unwrap(), "{text}");
         }
-        for bad in
-            ["NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "1E+100", "1e100", "", "1.5.5", "0x10", "99999999999999999999999999999"]
-        {
+        for bad in [
+            "NaN",
+            "-NaN",
+            "sNaN",
+            "Infinity",
+            "-Infinity",
+            "inf",
+            "1E+100",
+            "1e100",
+            "",
+            "1.5.5",
+            "0x10",
+            "1_000",
+            "NaN123",
+            "99999999999999999999999999999",
+        ] {
             let err = parse_decimal("hours", bad).unwrap_err();
             assert_eq!((err.code(), err.to_string().contains("`hours`")), ("invalid_input", true), "{bad}: {err}");
         }

@@ -12,6 +12,7 @@ use partner_benefits::lifecycle::delivery::DeliveryState;
 use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot, Store, key_already_stocked};
 use partner_benefits::values::Code;
 use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, Timestamp};
+use postgres::IsolationLevel;
 use postgres::error::SqlState;
 
 pub use migrate::SCHEMA_VERSION;
@@ -231,7 +232,15 @@ impl Store for PostgresStore {
 
         self.pool.with(|conn| {
             let st = conn.st.clone();
-            let mut tx = conn.client.transaction().map_err(fail("starting a commit"))?;
+            // READ COMMITTED whatever the server's default: the vault check
+            // below must see keys committed while this commit waited for the
+            // vault lock, which a REPEATABLE READ snapshot taken earlier would hide.
+            let mut tx = conn
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::ReadCommitted)
+                .start()
+                .map_err(fail("starting a commit"))?;
             for append in &appends {
                 let stream = append.stream.to_string();
                 let expected = to_i64(append.expected_version, "version")?;

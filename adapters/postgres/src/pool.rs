@@ -51,15 +51,16 @@ impl Statements {
             snapshot: p("SELECT version, state FROM pb_snapshots WHERE stream = $1")?,
             save_snapshot: p("INSERT INTO pb_snapshots (stream, version, state) VALUES ($1, $2, $3) \
                  ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state \
-                 WHERE pb_snapshots.version < EXCLUDED.version")?,
+                 WHERE pb_snapshots.version <= EXCLUDED.version")?,
             // Stocking commits queue on this lock, so two of them cannot both
             // find a key absent and both insert it (under any product).
-            lock_vault: p("SELECT pg_advisory_xact_lock(hashtext('partner-benefits vault'))")?,
+            lock_vault: p("SELECT pg_advisory_xact_lock(hashtext('partner-benefits vault ' || current_schema()))")?,
             // The first key already in the vault, or given earlier in the same commit.
-            first_stocked: p("SELECT t.n FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) \
-                 WHERE EXISTS (SELECT 1 FROM pb_vault v WHERE v.key = t.k) \
-                    OR EXISTS (SELECT 1 FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) WHERE u.k = t.k AND u.n < t.n) \
-                 ORDER BY t.n LIMIT 1")?,
+            first_stocked: p("SELECT n FROM ( \
+                   SELECT t.k, t.n, row_number() OVER (PARTITION BY t.k ORDER BY t.n) AS seen \
+                   FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n)) given \
+                 WHERE seen > 1 OR EXISTS (SELECT 1 FROM pb_vault v WHERE v.key = given.k) \
+                 ORDER BY n LIMIT 1")?,
             insert_keys: p("INSERT INTO pb_vault (product, slot, key) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])")?,
             vault_keys: p("SELECT slot, key FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 ORDER BY slot")?,
             insert_idempotency: p("INSERT INTO pb_idempotency (organization, key, request, outcome) VALUES ($1, $2, $3, $4) \

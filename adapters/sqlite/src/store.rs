@@ -310,7 +310,7 @@ impl Store for SqliteStore {
             tx.prepare_cached(
                 "INSERT INTO snapshots (stream, version, state) VALUES (?1, ?2, ?3)
                  ON CONFLICT (stream) DO UPDATE SET version = excluded.version, state = excluded.state
-                 WHERE excluded.version > snapshots.version",
+                 WHERE excluded.version >= snapshots.version",
             )
             .and_then(|mut s| s.execute(params![snapshot.stream.to_string(), version, snapshot.state]))
             .map_err(sql(&context))?;

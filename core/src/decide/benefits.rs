@@ -58,9 +58,13 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
                 special_instructions: special_instructions.clone(),
             }
         }
-        BenefitDetail::CloudLicense { keys, special_instructions, .. } => {
+        BenefitDetail::CloudLicense { keys, special_instructions, activation, term_months } => {
             if language.is_some() || os.is_some() {
                 return Err(Error::invalid("language", "a license-based subscription has no language or OS choice"));
+            }
+            // A first reveal starts the key's term (P4): it must end inside the calendar.
+            if *activation == crate::lifecycle::software::SoftwareState::NotActivated {
+                crate::lifecycle::add_months(tx.now, *term_months)?;
             }
             tx.emit(Event::KeysRevealed { benefit: id, language: None, os: None });
             KeyReveal {
