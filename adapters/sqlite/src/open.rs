@@ -2,7 +2,7 @@
 //! new files atomically, then open read-write with the durable pragmas.
 
 use std::fs;
-use std::io::{ErrorKind, Read};
+use std::io::{BufReader, ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,8 +42,14 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions, target: u32) -> Result<
         }
         Ok(_) => {}
     }
-    check_file_header(path, &shown)?;
-    inspect(path, &shown, options)?;
+    // Refuse before any SQLite connection exists: even a read-only one
+    // creates `-wal` and `-shm` beside a WAL-mode file and cannot remove them
+    // when it closes; only a read-write connection cleans up after itself.
+    let header = match check_file_header(path, &shown)? {
+        FileHeader::Current(bytes) => bytes,
+        FileHeader::WalPending(bytes) => newest_header_in_wal(path, bytes, &shown)?,
+    };
+    schema::check_file_header(&header, &shown)?;
     let mut conn = open_read_write(path, &shown, options)?;
     schema::migrate(&mut conn, &shown, target, false)?;
     Ok(conn)
@@ -93,9 +99,24 @@ fn publish(temp: &Path, path: &Path, shown: &str) -> Result<(), Error> {
     }
 }
 
+/// What the file's first 100 bytes can tell.
+enum FileHeader {
+    /// Nothing newer waits in a WAL: these bytes are the file's header.
+    Current([u8; 100]),
+    /// A non-empty WAL lies beside the file and may hold a newer header.
+    WalPending([u8; 100]),
+}
+
+/// Side file `suffix` (`-wal`, `-shm`) of the database at `path`.
+fn side_file(path: &Path, suffix: &str) -> PathBuf {
+    let mut side = path.as_os_str().to_owned();
+    side.push(suffix);
+    PathBuf::from(side)
+}
+
 /// Reads the 100-byte SQLite header and refuses what is clearly not a
 /// complete SQLite file, without asking SQLite (which might try to repair).
-fn check_file_header(path: &Path, shown: &str) -> Result<(), Error> {
+fn check_file_header(path: &Path, shown: &str) -> Result<FileHeader, Error> {
     let mut file = fs::File::open(path).map_err(|e| Error::storage(format!("cannot read `{shown}`: {e}")))?;
     let len = file.metadata().map_err(|e| Error::storage(format!("cannot read `{shown}`: {e}")))?.len();
     let mut header = [0u8; 100];
@@ -123,7 +144,6 @@ fn check_file_header(path: &Path, shown: &str) -> Result<(), Error> {
         )));
     }
     let be16 = |at: usize| header.get(at..at + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map_or(0, u16::from_be_bytes);
-    let be32 = |at: usize| header.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes);
     let page_size = match be16(16) {
         1 => 65_536u64,
         n if n >= 512 && n.is_power_of_two() => u64::from(n),
@@ -131,35 +151,110 @@ fn check_file_header(path: &Path, shown: &str) -> Result<(), Error> {
     };
     // With a non-empty WAL beside it the file may legitimately lag behind
     // (a checkpoint was cut short); SQLite recovers that from the WAL.
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal_pending = fs::metadata(PathBuf::from(wal)).map(|m| m.len() > 0).unwrap_or(false);
+    let wal_pending = fs::metadata(side_file(path, "-wal")).map(|m| m.len() > 0).unwrap_or(false);
     if wal_pending {
-        return Ok(());
+        return Ok(FileHeader::WalPending(header));
     }
-    let pages = u64::from(be32(28));
-    let pages_valid = pages > 0 && be32(24) == be32(92);
+    let pages = u64::from(be32(&header, 28));
+    let pages_valid = pages > 0 && be32(&header, 24) == be32(&header, 92);
     if len % page_size != 0 || (pages_valid && len < pages * page_size) {
         let expected = if pages_valid { format!("{}", pages * page_size) } else { format!("a multiple of {page_size}") };
         return Err(Error::storage(format!("`{shown}` is truncated: {len} bytes where its header says {expected}; it was left unchanged")));
     }
-    Ok(())
+    Ok(FileHeader::Current(header))
 }
 
-/// Opens read-only and checks that the file is ours and not newer than us.
-fn inspect(path: &Path, shown: &str, options: &SqliteOptions) -> Result<(), Error> {
-    let context = format!("inspecting `{shown}`");
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(sql(&context))?;
-    conn.busy_timeout(options.busy_timeout).map_err(sql(&context))?;
-    let header = schema::header(&conn, shown)?;
-    schema::check(&header, shown, false)
+/// The header a reader would see: page 1 as the last transaction committed
+/// in the WAL left it, or `file_header` if no committed transaction wrote it.
+/// Read by the WAL's documented format (sqlite.org/fileformat2.html, "WAL
+/// file format") rather than through SQLite, which would create a `-shm`.
+/// A frame counts only as SQLite's recovery counts it: its salts match the
+/// WAL header and the running checksum holds up to a commit frame.
+fn newest_header_in_wal(path: &Path, file_header: [u8; 100], shown: &str) -> Result<[u8; 100], Error> {
+    let unreadable = |e: std::io::Error| Error::storage(format!("cannot read the write-ahead log of `{shown}`: {e}"));
+    let mut wal = match fs::File::open(side_file(path, "-wal")) {
+        Ok(file) => BufReader::new(file),
+        // Folded into the file and removed since we looked: the open's own
+        // check, under the write lock, sees whatever that wrote.
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(file_header),
+        Err(e) => return Err(unreadable(e)),
+    };
+    let mut head = [0u8; 32];
+    if !read_whole(&mut wal, &mut head).map_err(unreadable)? {
+        return Ok(file_header);
+    }
+    // The magic's low bit says in which byte order the checksums read words.
+    let big_endian = match be32(&head, 0) {
+        0x377F_0683 => true,
+        0x377F_0682 => false,
+        _ => return Ok(file_header),
+    };
+    let page_size = be32(&head, 8);
+    if be32(&head, 4) != 3_007_000 || !(512..=65_536).contains(&page_size) || !page_size.is_power_of_two() {
+        return Ok(file_header);
+    }
+    let mut sum = checksum(big_endian, (0, 0), head.get(..24).unwrap_or_default());
+    if sum != (be32(&head, 24), be32(&head, 28)) {
+        return Ok(file_header);
+    }
+    let salts = head.get(16..24).unwrap_or_default();
+    let mut frame = vec![0u8; 24 + page_size as usize];
+    let (mut newest, mut committed) = (None, file_header);
+    while read_whole(&mut wal, &mut frame).map_err(unreadable)? {
+        let (frame_head, page) = frame.split_at(24);
+        let page_number = be32(frame_head, 0);
+        if page_number == 0 || frame_head.get(8..16) != Some(salts) {
+            break;
+        }
+        sum = checksum(big_endian, sum, frame_head.get(..8).unwrap_or_default());
+        sum = checksum(big_endian, sum, page);
+        if sum != (be32(frame_head, 16), be32(frame_head, 20)) {
+            break;
+        }
+        if page_number == 1 {
+            newest = page.get(..100).and_then(|b| <[u8; 100]>::try_from(b).ok());
+        }
+        // A non-zero database size marks the frame that commits a transaction.
+        if be32(frame_head, 4) != 0 {
+            committed = newest.unwrap_or(committed);
+        }
+    }
+    Ok(committed)
+}
+
+/// Fills `buf`; false if the file ends first (a torn last frame ends the log).
+fn read_whole(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<bool> {
+    match reader.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn be32(bytes: &[u8], at: usize) -> u32 {
+    bytes.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes)
+}
+
+/// The WAL's running checksum over `data` (a multiple of 8 bytes), from `sum`.
+fn checksum(big_endian: bool, (mut s1, mut s2): (u32, u32), data: &[u8]) -> (u32, u32) {
+    let word = |b: &[u8]| {
+        let b = <[u8; 4]>::try_from(b).unwrap_or_default();
+        if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+    };
+    for pair in data.chunks_exact(8) {
+        let (x, y) = pair.split_at(4);
+        s1 = s1.wrapping_add(word(x)).wrapping_add(s2);
+        s2 = s2.wrapping_add(word(y)).wrapping_add(s1);
+    }
+    (s1, s2)
 }
 
 fn open_read_write(path: &Path, shown: &str, options: &SqliteOptions) -> Result<Connection, Error> {
     let context = format!("opening `{shown}`");
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(sql(&context))?;
+    // Asked before anything is read, so an immutable file is refused before
+    // SQLite creates side files it could not remove.
     if conn.is_readonly(rusqlite::MAIN_DB).map_err(sql(&context))? {
         return Err(Error::storage(format!("`{shown}` can only be opened read-only; the store needs to write to it")));
     }

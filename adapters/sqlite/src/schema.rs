@@ -100,21 +100,34 @@ pub(crate) fn check(header: &Header, shown: &str, fresh: bool) -> Result<(), Err
     if blank && fresh {
         return Ok(());
     }
-    if header.application_id != APPLICATION_ID {
+    check_marks(header.application_id, header.user_version, shown)
+}
+
+/// The same check on a database header read as bytes (the file's own first
+/// 100 bytes, or page 1's newest committed copy in its WAL). It needs no SQLite
+/// connection: even a read-only one creates `-wal` and `-shm` beside a
+/// WAL-mode file, and being read-only cannot remove them when it closes.
+pub(crate) fn check_file_header(bytes: &[u8; 100], shown: &str) -> Result<(), Error> {
+    // Where SQLite keeps these pragmas in the database header.
+    let be32 = |at: usize| bytes.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, i32::from_be_bytes);
+    let user_version = u32::try_from(be32(60)).unwrap_or(u32::MAX);
+    check_marks(be32(68), user_version, shown)
+}
+
+fn check_marks(application_id: i32, user_version: u32, shown: &str) -> Result<(), Error> {
+    if application_id != APPLICATION_ID {
         return Err(Error::storage(format!(
-            "`{shown}` is a SQLite database of another application (application id {:#010x}), not a partner-benefits store; \
-             it was left unchanged",
-            header.application_id
+            "`{shown}` is a SQLite database of another application (application id {application_id:#010x}), not a partner-benefits \
+             store; it was left unchanged"
         )));
     }
-    if header.user_version > SCHEMA_VERSION {
+    if user_version > SCHEMA_VERSION {
         return Err(Error::storage(format!(
-            "`{shown}` has schema version {} but this library reads up to version {SCHEMA_VERSION}; \
-             open it with a newer partner-benefits (it was left unchanged)",
-            header.user_version
+            "`{shown}` has schema version {user_version} but this library reads up to version {SCHEMA_VERSION}; \
+             open it with a newer partner-benefits (it was left unchanged)"
         )));
     }
-    if header.user_version == 0 {
+    if user_version == 0 {
         return Err(Error::storage(format!("`{shown}` is marked as a partner-benefits store but has no schema; it was left unchanged")));
     }
     Ok(())

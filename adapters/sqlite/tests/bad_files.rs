@@ -1,10 +1,13 @@
 //! Files that are not a usable store: each is refused with its own `storage`
-//! error, and left byte-for-byte unchanged.
+//! error, the file is left byte-for-byte unchanged, and its directory holds the
+//! same files as before (a refused open creates no `-wal` or `-shm` beside it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use partner_benefits::{Error, Store};
 use partner_benefits_sqlite::SqliteStore;
@@ -31,8 +34,44 @@ fn valid_store(dir: &Path) -> PathBuf {
     path
 }
 
-/// Opens `path`, expects a `storage` error, checks the file did not change.
+/// Every entry of `dir` by name, with the bytes of each file. A `-shm` file
+/// counts by name only: it is shared memory that any reader of a live store
+/// may mark, so its bytes are not the file's content.
+fn snapshot(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let bytes =
+                if entry.file_type().unwrap().is_file() && !name.ends_with("-shm") { Some(fs::read(entry.path()).unwrap()) } else { None };
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// The directory a refused open must leave as it was: the nearest existing
+/// ancestor of `path`'s directory (which may itself be missing).
+fn home(path: &Path) -> PathBuf {
+    path.ancestors().skip(1).find(|dir| dir.is_dir()).unwrap().to_path_buf()
+}
+
+/// Asserts that `dir` holds exactly the files of `before`, with their bytes.
+fn assert_unchanged(dir: &Path, before: &BTreeMap<String, Option<Vec<u8>>>) {
+    let after = snapshot(dir);
+    let added: Vec<_> = after.keys().filter(|name| !before.contains_key(*name)).collect();
+    let removed: Vec<_> = before.keys().filter(|name| !after.contains_key(*name)).collect();
+    assert!(added.is_empty() && removed.is_empty(), "the refused open changed the directory: added {added:?}, removed {removed:?}");
+    for (name, bytes) in before {
+        assert!(after.get(name) == Some(bytes), "the refused open changed the bytes of `{name}`");
+    }
+}
+
+/// Opens `path`, expects a `storage` error, checks that neither the file nor
+/// its directory changed.
 fn refused(path: &Path) -> String {
+    let dir = home(path);
+    let before_dir = snapshot(&dir);
     let before = fs::read(path).ok();
     let err = match SqliteStore::open(path) {
         Ok(_) => panic!("`{}` was opened", path.display()),
@@ -40,9 +79,19 @@ fn refused(path: &Path) -> String {
     };
     assert!(matches!(err, Error::Storage { .. }), "expected a storage error, got {err:?}");
     assert_eq!(fs::read(path).ok(), before, "the file was modified");
+    assert_unchanged(&dir, &before_dir);
     let message = err.to_string();
     assert!(message.contains(&path.display().to_string()), "the message names the path: {message}");
     message
+}
+
+/// Side files of `path` that exist now.
+fn side_files(path: &Path) -> Vec<String> {
+    ["-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| format!("{}{suffix}", path.display()))
+        .filter(|side| Path::new(side).exists())
+        .collect()
 }
 
 fn corrupt(dir: &Path) -> String {
@@ -257,4 +306,197 @@ fn stores_created_concurrently_agree_on_one_file() {
         .filter(|n| n.contains("creating"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files were left: {leftovers:?}");
+}
+
+#[test]
+fn a_refused_open_leaves_no_side_files() {
+    // `refused` compares the whole directory in every case; this says so by name.
+    for (name, case, _) in CASES {
+        let dir = tempfile::tempdir().unwrap();
+        case(dir.path());
+        let sides: Vec<_> = snapshot(dir.path()).into_keys().filter(|n| n.ends_with("-wal") || n.ends_with("-shm")).collect();
+        assert!(sides.is_empty(), "{name}: side files were left: {sides:?}");
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused_without_creating_side_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = newer(dir.path());
+    assert!(message.contains("schema version 99"), "{message}");
+    assert_eq!(side_files(&dir.path().join("valid.db")), Vec::<String>::new());
+}
+
+#[test]
+fn a_read_only_file_is_refused_without_creating_side_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = read_only(dir.path());
+    assert!(message.contains("read-only"), "{message}");
+    assert_eq!(side_files(&dir.path().join("valid.db")), Vec::<String>::new());
+}
+
+/// Sets the immutable attribute on `path` for as long as it lives, and clears
+/// it on drop (also when a test fails) so the temporary directory can go.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    /// `None` when `chattr` is missing or not permitted here.
+    fn set(path: &Path) -> Option<Self> {
+        let status = Command::new("chattr").arg("+i").arg(path).output().ok()?.status;
+        status.success().then(|| Self(path.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).output();
+    }
+}
+
+#[test]
+fn an_immutable_file_is_refused_without_creating_side_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let Some(_immutable) = Immutable::set(&path) else {
+        eprintln!("SKIPPED an_immutable_file_is_refused_without_creating_side_files: `chattr +i` is unavailable or not permitted here");
+        return;
+    };
+    // The permission bits still say writable: only opening it for writing tells.
+    assert!(!fs::metadata(&path).unwrap().permissions().readonly());
+    let message = refused(&path);
+    assert!(message.contains("read-only"), "{message}");
+    assert_eq!(side_files(&path), Vec::<String>::new());
+}
+
+/// Makes `dir` unwritable for as long as it lives: by its permission bits
+/// where they bind (not for root), else by the immutable attribute.
+enum ReadOnlyDir {
+    Bits(PathBuf),
+    Immutable { _held: Immutable },
+}
+
+impl ReadOnlyDir {
+    fn set(dir: &Path) -> Option<Self> {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
+        let guard = Self::Bits(dir.to_path_buf());
+        let probe = dir.join("probe");
+        if fs::File::create(&probe).is_err() {
+            return Some(guard);
+        }
+        // Permission bits do not stop this user (root): try the attribute.
+        fs::remove_file(&probe).unwrap();
+        drop(guard);
+        Immutable::set(dir).map(|held| Self::Immutable { _held: held })
+    }
+}
+
+impl Drop for ReadOnlyDir {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if let Self::Bits(dir) = self {
+            let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
+#[test]
+fn a_store_in_a_read_only_directory_is_refused_without_creating_side_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let Some(_read_only) = ReadOnlyDir::set(dir.path()) else {
+        eprintln!(
+            "SKIPPED a_store_in_a_read_only_directory_is_refused_without_creating_side_files: permission bits do not bind \
+             for this user and `chattr +i` is unavailable or not permitted here"
+        );
+        return;
+    };
+    refused(&path);
+    assert_eq!(side_files(&path), Vec::<String>::new());
+}
+
+/// A raw connection that leaves its WAL beside the file when closed, as a
+/// process that died would, and never checkpoints on its own.
+fn keeping_the_wal(path: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).unwrap();
+    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    conn
+}
+
+#[test]
+fn a_newer_schema_in_a_live_wal_is_refused_leaving_its_side_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let live = keeping_the_wal(&path);
+    live.pragma_update(None, "user_version", 99).unwrap();
+    assert!(!side_files(&path).is_empty(), "the live connection has its WAL");
+    // The file's own header still says version 2: only the WAL says 99.
+    let message = refused(&path);
+    assert!(message.contains("schema version 99"), "{message}");
+    drop(live);
+}
+
+#[test]
+fn a_newer_schema_in_a_leftover_wal_is_refused_without_creating_a_shm_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let conn = keeping_the_wal(&path);
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let shm = format!("{}-shm", path.display());
+    fs::remove_file(&shm).unwrap();
+    assert_eq!(side_files(&path), vec![format!("{}-wal", path.display())]);
+    let message = refused(&path);
+    assert!(message.contains("schema version 99"), "{message}");
+}
+
+#[test]
+fn a_store_with_a_leftover_wal_and_no_shm_opens_with_what_the_wal_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let conn = keeping_the_wal(&path);
+    conn.execute("UPDATE counters SET value = value + 1000 WHERE name = 'organization'", []).unwrap();
+    // Rewrites page 1 in the WAL: the open reads the header from there.
+    conn.pragma_update(None, "user_version", partner_benefits_sqlite::SCHEMA_VERSION).unwrap();
+    drop(conn);
+    fs::remove_file(format!("{}-shm", path.display())).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.allocate_organization_id().unwrap().number(), 1301);
+}
+
+/// A transaction whose last frame did not reach the disk whole is not part of
+/// the WAL, for SQLite's recovery and for the open's check alike.
+#[test]
+fn a_newer_schema_in_a_torn_wal_transaction_is_not_believed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let conn = keeping_the_wal(&path);
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    // Without a `-shm`, SQLite too recovers from the WAL's checksums alone.
+    fs::remove_file(format!("{}-shm", path.display())).unwrap();
+    let wal = format!("{}-wal", path.display());
+    let mut bytes = fs::read(&wal).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xFF;
+    fs::write(&wal, bytes).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.allocate_organization_id().unwrap().number(), 301);
+}
+
+/// Damage to page 1 past the header is found only by SQLite, on the
+/// read-write connection; closing that connection removes what it made.
+#[test]
+fn a_damaged_schema_table_is_refused_without_leaving_side_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let mut bytes = fs::read(&path).unwrap();
+    for byte in bytes.iter_mut().take(4096).skip(100) {
+        *byte = 0xEE;
+    }
+    fs::write(&path, bytes).unwrap();
+    let message = refused(&path);
+    assert!(message.contains("corrupt") || message.contains("malformed"), "{message}");
+    assert_eq!(side_files(&path), Vec::<String>::new());
 }
