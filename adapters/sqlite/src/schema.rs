@@ -18,7 +18,7 @@ pub const APPLICATION_ID: i32 = 0x5042_454E;
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // 1: streams with their versions, events, the key vault, idempotency records, the outbox.
     "
     CREATE TABLE counters (
@@ -75,6 +75,12 @@ const MIGRATIONS: [&str; 2] = [
         state   TEXT NOT NULL
     ) STRICT;
     CREATE INDEX outbox_due ON outbox (due, seq);
+    ",
+    // 3: a license key is stocked once under any product, so each stocking
+    // commit looks its keys up by text. Not UNIQUE: a file written by 0.1.0
+    // may already hold a key twice and must keep opening.
+    "
+    CREATE INDEX vault_key ON vault (key);
     ",
 ];
 
