@@ -9,8 +9,11 @@
 //! in place: opening may migrate it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
+#[path = "fixtures/v0_1_0/compare.rs"]
+mod compare;
 #[path = "fixtures/v0_1_0/render.rs"]
 mod render;
+use compare::assert_same_text;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -84,28 +87,6 @@ fn open(path: &Path, clock: Arc<ManualClock>, mailer: Arc<RecordingMailer>) -> B
     let store = Arc::new(SqliteStore::open(path).unwrap());
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION, "opening brings the file to the current schema");
     BenefitCenter::new(store, mailer, clock, Catalog::builtin().unwrap())
-}
-
-/// Fails at the first line that differs, showing both sides.
-fn assert_same_text(expected: &str, actual: &str, what: &str) {
-    let (mut e, mut a) = (expected.lines(), actual.lines());
-    let mut number = 0;
-    loop {
-        number += 1;
-        match (e.next(), a.next()) {
-            (None, None) => return,
-            (Some(x), Some(y)) if x == y => {}
-            (x, y) => {
-                let block = expected.lines().take(number).filter(|l| l.starts_with("## ")).last();
-                let block = block.map(|b| format!(" (in block `{b}`)")).unwrap_or_default();
-                panic!(
-                    "{what}: line {number} differs{block}\n  0.1.0:   {}\n  current: {}",
-                    x.unwrap_or("<end of text>"),
-                    y.unwrap_or("<end of text>")
-                );
-            }
-        }
-    }
 }
 
 fn blocks(text: &str) -> BTreeMap<String, String> {

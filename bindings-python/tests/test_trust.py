@@ -148,6 +148,15 @@ def test_a_user_admin_grants_only_user_admin_and_never_to_itself() -> None:
 # ------------------------------------------------------------- amounts
 
 
+def active_hours(world: World) -> pb.Benefit:
+    """An advisory-hours benefit past its activation lead time, ready to draw from."""
+    package = world.action_pack()
+    hours = world.benefit(package.id, "advisory-hours")
+    world.admin.activate_technical(hours.id, world.dev, "dev.alt@example.com")
+    world.clock.advance(days(3))
+    return hours
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -162,10 +171,7 @@ def test_a_user_admin_grants_only_user_admin_and_never_to_itself() -> None:
     ],
 )
 def test_an_amount_that_is_not_a_finite_decimal_is_invalid_input(world: World, bad: object) -> None:
-    package = world.action_pack()
-    hours = world.benefit(package.id, "advisory-hours")
-    world.admin.activate_technical(hours.id, world.dev, "dev.alt@example.com")
-    world.clock.advance(days(3))
+    hours = active_hours(world)
     before = snapshot(world.admin)
     calls: list[Callable[[], object]] = [
         lambda: world.admin.request_assistance(hours.id, pb.Phase.DESIGN, bad, "x"),  # type: ignore[arg-type]
@@ -183,10 +189,7 @@ def test_an_amount_that_is_not_a_finite_decimal_is_invalid_input(world: World, b
 
 @pytest.mark.parametrize("bad", [True, False, 1.5, "1", None])
 def test_an_amount_must_be_a_decimal_or_an_int(world: World, bad: object) -> None:
-    package = world.action_pack()
-    hours = world.benefit(package.id, "advisory-hours")
-    world.admin.activate_technical(hours.id, world.dev, "dev.alt@example.com")
-    world.clock.advance(days(3))
+    hours = active_hours(world)
     before = snapshot(world.admin)
     with pytest.raises(pb.InvalidInput, match="decimal.Decimal or an int"):
         world.admin.request_assistance(hours.id, pb.Phase.DESIGN, bad, "x")  # type: ignore[arg-type]

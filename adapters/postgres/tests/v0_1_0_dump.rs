@@ -10,8 +10,11 @@
 
 mod common;
 
+#[path = "../../../tests/fixtures/v0_1_0/compare.rs"]
+mod compare;
 #[path = "../../../tests/fixtures/v0_1_0/render.rs"]
 mod render;
+use compare::assert_same_text;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -59,28 +62,6 @@ fn open(url: &str, schema: &str, clock: Arc<ManualClock>) -> BenefitCenter {
     let store = Arc::new(common::store_in(url, schema, 2));
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION, "opening brings the database to the current schema");
     BenefitCenter::new(store, Arc::new(RecordingMailer::new()), clock, Catalog::builtin().unwrap())
-}
-
-/// Fails at the first line that differs, showing both sides.
-fn assert_same_text(expected: &str, actual: &str, what: &str) {
-    let (mut e, mut a) = (expected.lines(), actual.lines());
-    let mut number = 0;
-    loop {
-        number += 1;
-        match (e.next(), a.next()) {
-            (None, None) => return,
-            (Some(x), Some(y)) if x == y => {}
-            (x, y) => {
-                let block = expected.lines().take(number).filter(|l| l.starts_with("## ")).last();
-                let block = block.map(|b| format!(" (in block `{b}`)")).unwrap_or_default();
-                panic!(
-                    "{what}: line {number} differs{block}\n  0.1.0:   {}\n  current: {}",
-                    x.unwrap_or("<end of text>"),
-                    y.unwrap_or("<end of text>")
-                );
-            }
-        }
-    }
 }
 
 #[test]
