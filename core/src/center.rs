@@ -281,7 +281,7 @@ impl BenefitCenter {
         let after = cached.as_ref().map_or(0, |s| s.version);
         let loaded = self.inner.store.load(&stream, after)?;
         let mut passed_over = false;
-        let snapshot = match (cached.take(), loaded.snapshot) {
+        let restored = match (cached.take(), loaded.snapshot) {
             (Some(state), _) => Some(state),
             (None, Some(snapshot)) => match serde_json::from_str::<OrganizationState>(&snapshot.state) {
                 Ok(mut state) => {
@@ -291,8 +291,7 @@ impl BenefitCenter {
                 }
                 // A snapshot is only a cache: one this release cannot read (an
                 // older shape, damage) is passed over and the state rebuilt
-                // from the events, which are the truth (B2). The next
-                // snapshot written replaces it.
+                // from the events, which are the truth (B2).
                 Err(_) => {
                     passed_over = true;
                     None
@@ -300,17 +299,13 @@ impl BenefitCenter {
             },
             (None, None) => None,
         };
-        let (mut state, events, skip) = match snapshot {
+        let (mut state, events, skip) = match restored {
             Some(state) => (state, loaded.events, 0),
             None => {
                 *mark = SnapshotMark::default();
-                // From the first event: the loaded ones when they start there,
-                // else (they follow a snapshot passed over) the whole stream.
-                let events = if loaded.events.first().is_some_and(|e| e.version == 1) {
-                    loaded.events
-                } else {
-                    self.inner.store.read_events(&stream, 0, usize::MAX)?
-                };
+                // From the first event: the loaded events follow the snapshot
+                // passed over, so then the whole stream is read.
+                let events = if passed_over { self.inner.store.read_events(&stream, 0, usize::MAX)? } else { loaded.events };
                 let Some(first) = events.first() else {
                     return Err(Error::not_found("organization", organization));
                 };
