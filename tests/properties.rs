@@ -454,8 +454,8 @@ fn replay_matches(world: &World) -> Result<(), String> {
     for view in views {
         let benefit = &state.benefits[&view.id];
         match &benefit.detail {
-            BenefitDetail::VisualStudio { holders, .. } => {
-                ensure!(holders.keys().copied().collect::<Vec<_>>() == view.assigned_users, "replayed holders of {}", view.id)
+            BenefitDetail::VisualStudio { seats, .. } => {
+                ensure!(seats.holders.keys().copied().collect::<Vec<_>>() == view.assigned_users, "replayed holders of {}", view.id)
             }
             BenefitDetail::Technical { balance, .. } => ensure!(Some(*balance) == view.balance, "replayed balance of {}", view.id),
             _ => {}

@@ -283,16 +283,16 @@ impl BenefitCenter {
         let mut passed_over = false;
         let restored = match (cached.take(), loaded.snapshot) {
             (Some(state), _) => Some(state),
-            (None, Some(snapshot)) => match serde_json::from_str::<OrganizationState>(&snapshot.state) {
-                Ok(mut state) => {
+            (None, Some(snapshot)) => match crate::record::decode_snapshot::<OrganizationState>(&snapshot.state) {
+                Some(mut state) => {
                     *mark = SnapshotMark { version: snapshot.version, bytes: snapshot.state.len() as u64 };
                     state.reindex();
                     Some(state)
                 }
                 // A snapshot is only a cache: one this release cannot read (an
-                // older shape, damage) is passed over and the state rebuilt
+                // older schema, damage) is passed over and the state rebuilt
                 // from the events, which are the truth (B2).
-                Err(_) => {
+                None => {
                     passed_over = true;
                     None
                 }
@@ -347,10 +347,10 @@ impl BenefitCenter {
         let loaded = self.inner.store.load(&stream, state.version)?;
         let mut events = loaded.events;
         if let (0, Some(snapshot)) = (state.version, loaded.snapshot) {
-            match serde_json::from_str(&snapshot.state) {
-                Ok(decoded) => state = decoded,
+            match crate::record::decode_snapshot(&snapshot.state) {
+                Some(decoded) => state = decoded,
                 // Only a cache: rebuilt from the pool's events instead.
-                Err(_) => events = self.inner.store.read_events(&stream, 0, usize::MAX)?,
+                None => events = self.inner.store.read_events(&stream, 0, usize::MAX)?,
             }
         }
         for event in &events {
@@ -578,7 +578,7 @@ impl BenefitCenter {
 
     /// Writes a snapshot of `state` and moves `mark` to it.
     fn write_snapshot(&self, stream: &StreamId, state: &OrganizationState, mark: &mut SnapshotMark) {
-        if let Ok(json) = serde_json::to_string(state) {
+        if let Ok(json) = crate::record::encode_snapshot(state) {
             // The mark moves even if the store fails to keep it: the cost of
             // serializing was paid, and retrying on every commit would not be
             // amortized. A snapshot is a cache: failing to write one loses nothing.

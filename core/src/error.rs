@@ -7,7 +7,8 @@ use crate::permission::Permission;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RefundRefusal {
-    /// The request came more than 30 days after purchase.
+    /// The request came after the package's refund window (30 days from
+    /// purchase in the program's catalog) had closed.
     WindowClosed,
     /// A software benefit (a key) of the package was already activated.
     SoftwareActivated,
@@ -29,7 +30,7 @@ impl RefundRefusal {
 impl std::fmt::Display for RefundRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::WindowClosed => write!(f, "the request came more than {} days after purchase", crate::refund::REFUND_WINDOW_DAYS),
+            Self::WindowClosed => f.write_str("the request came after the refund window had closed"),
             Self::SoftwareActivated => f.write_str("a software benefit of the package was already activated"),
             Self::AlreadyCancelled => f.write_str("it was already cancelled"),
         }

@@ -296,8 +296,9 @@ impl Event {
     }
 }
 
-/// An event as stored: in a stream, at a version, with who and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An event as stored: in a stream, at a version, with who and when. Its
+/// serialized form carries a schema version (see `record.rs`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecordedEvent {
     /// The stream.
     pub stream: StreamId,

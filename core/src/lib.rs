@@ -18,6 +18,7 @@ pub mod mail;
 mod options;
 mod permission;
 mod program;
+mod record;
 mod refund;
 mod role_change;
 mod secret;
@@ -39,6 +40,7 @@ pub use mail::{DispatchReport, Mail, MailTopic, Mailer, OutboxEntry, RecordingMa
 pub use options::CenterOptions;
 pub use permission::{GRANTS, Permission, Role, render_markdown as permission_matrix_markdown};
 pub use program::{KeyPoolView, Program};
+pub use record::{EVENT_SCHEMA, SNAPSHOT_SCHEMA};
 pub use secret::LicenseKey;
 pub use session::Session;
 pub use store::{MemoryStore, Store};

@@ -9,7 +9,8 @@ use crate::command::Outcome;
 use crate::error::Error;
 use crate::event::{Actor, Event};
 use crate::ids::{OrganizationId, RequestId};
-use crate::lifecycle::advisory::{self, RequestInput};
+use crate::lifecycle::Machine;
+use crate::lifecycle::advisory::{AdvisoryMachine, RequestInput};
 use crate::secret::LicenseKey;
 use crate::values::{Code, PartnerLevel};
 
@@ -89,7 +90,7 @@ impl Program {
         let now = self.center.now();
         self.record(organization, |state| {
             let found = state.requests.get(&request).ok_or_else(|| Error::not_found("request", request))?;
-            advisory::transition(&found.state, &RequestInput::Complete, now)?;
+            AdvisoryMachine::decide(&found.state, &RequestInput::Complete, now)?;
             Ok(vec![Event::AssistanceCompleted { request }])
         })
     }

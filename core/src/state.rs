@@ -9,14 +9,16 @@ use crate::catalog::{BenefitKind, DownloadLink, PackageTemplate};
 use crate::error::Error;
 use crate::event::{CancellationTarget, Event, KeySlots, MarketingContact, Phase, RecordedEvent};
 use crate::ids::{BenefitId, OfferId, OrganizationId, PackageId, RequestId, UserId};
-use crate::lifecycle::advisory::RequestState;
-use crate::lifecycle::offer::OfferState;
-use crate::lifecycle::package::PackageState;
-use crate::lifecycle::seat::SeatState;
-use crate::lifecycle::software::SoftwareState;
-use crate::lifecycle::technical::TechnicalState;
-use crate::lifecycle::{Timestamp, add_days_saturating};
+use crate::lifecycle::advisory::{AdvisoryMachine, RequestFact, RequestState};
+use crate::lifecycle::offer::{OfferFact, OfferMachine, OfferState};
+use crate::lifecycle::package::{PackageFact, PackageMachine, PackageState};
+use crate::lifecycle::reminder::{ReminderFact, ReminderMachine, RemindersSent};
+use crate::lifecycle::seat::{SeatFact, SeatMachine, SeatPool};
+use crate::lifecycle::software::{SoftwareFact, SoftwareMachine, SoftwareState};
+use crate::lifecycle::technical::{TechnicalFact, TechnicalMachine, TechnicalState};
+use crate::lifecycle::{Timestamp, apply};
 use crate::permission::Role;
+use crate::refund::RefundTerms;
 use crate::values::{Code, Email, Language, Money, PartnerLevel};
 
 /// Counters that number new ids; part of state so replay numbers the same.
@@ -68,9 +70,21 @@ pub struct Package {
     /// End of the current term (kept across expiry for renewal).
     pub term_ends_at: Timestamp,
     /// Reminder days already mailed for the current term (P3).
-    pub reminders_sent: BTreeSet<u32>,
+    pub reminders_sent: RemindersSent,
     /// Its benefits, in template order.
     pub benefits: Vec<BenefitId>,
+}
+
+impl Package {
+    /// What a cancellation of the package or of one of its offers is
+    /// judged on (R29, P1), with the key reveals of `state` (its organization).
+    pub fn refund_terms(&self, state: &OrganizationState) -> RefundTerms {
+        RefundTerms {
+            purchased_at: self.purchased_at,
+            window_days: self.template.refund_window_days,
+            software_activated: state.software_activated(self),
+        }
+    }
 }
 
 /// The kind of a technical benefit (R17).
@@ -105,7 +119,7 @@ pub struct Offer {
     /// Reminder days before expiry (P3).
     pub reminder_days: Vec<u32>,
     /// Reminder days mailed for the current run.
-    pub reminders_sent: BTreeSet<u32>,
+    pub reminders_sent: RemindersSent,
     /// Lifecycle.
     pub state: OfferState,
 }
@@ -131,12 +145,12 @@ pub enum BenefitDetail {
     },
     CloudUsage {
         monthly_credit: Money,
-        seat: SeatState,
+        /// Its single seat (R12).
+        seat: SeatPool,
     },
     VisualStudio {
         edition: String,
-        seats: u32,
-        holders: BTreeMap<UserId, Timestamp>,
+        seats: SeatPool,
     },
     Technical {
         kind: TechnicalKind,
@@ -162,6 +176,10 @@ pub struct Benefit {
     pub name: String,
     /// Kind and state.
     pub detail: BenefitDetail,
+    /// When its package was cancelled with a refund: the benefit ended with
+    /// it, and nothing of it falls due any more (R29).
+    #[serde(default)]
+    pub cancelled_at: Option<Timestamp>,
 }
 
 /// An assistance request (R21).
@@ -334,6 +352,14 @@ impl OrganizationState {
         self.next_due = Derived(Some(crate::decide::earliest_due(self)));
     }
 
+    /// The state a stored snapshot holds, or `None` when the snapshot is not
+    /// of this release's schema (the center then replays the events).
+    pub fn from_snapshot(text: &str) -> Option<Self> {
+        let mut state: Self = crate::record::decode_snapshot(text)?;
+        state.reindex();
+        Some(state)
+    }
+
     /// Replays a whole stream.
     pub fn replay(id: OrganizationId, events: &[RecordedEvent]) -> Result<Self, Error> {
         let (first, rest) = events.split_first().ok_or_else(|| Error::not_found("organization", id))?;
@@ -373,16 +399,14 @@ impl OrganizationState {
             }
             Event::PackageRenewed { package, expires_at } => {
                 let package = self.package_mut(*package)?;
-                package.state = PackageState::Active { expires_at: *expires_at };
+                apply::<PackageMachine>(&mut package.state, &PackageFact::Renewed { expires_at: *expires_at })?;
                 package.term_ends_at = *expires_at;
-                package.reminders_sent.clear();
+                apply::<ReminderMachine>(&mut package.reminders_sent, &ReminderFact::TermStarted)?;
             }
-            Event::PackageExpired { package } => {
-                let package = self.package_mut(*package)?;
-                package.state = PackageState::Expired { expired_at: package.term_ends_at };
-            }
+            Event::PackageExpired { package } => apply::<PackageMachine>(&mut self.package_mut(*package)?.state, &PackageFact::Expired)?,
             Event::PackageReminderDue { package, days_before } => {
-                self.package_mut(*package)?.reminders_sent.insert(*days_before);
+                let reminders = &mut self.package_mut(*package)?.reminders_sent;
+                apply::<ReminderMachine>(reminders, &ReminderFact::Reminded { days_before: *days_before })?;
             }
             Event::CancellationRequested { request, target } => {
                 let requested_by = actor_user(recorded)?;
@@ -394,68 +418,41 @@ impl OrganizationState {
                 let cancellation = self.cancellations.get_mut(request).ok_or_else(|| corrupt(request))?;
                 cancellation.answer = Some(Ok(refund.clone()));
                 match cancellation.target {
-                    CancellationTarget::Package(id) => self.package_mut(id)?.state = PackageState::Cancelled { cancelled_at: at },
-                    CancellationTarget::Offer(id) => self.offer_mut(id)?.state = OfferState::Cancelled { cancelled_at: at },
+                    CancellationTarget::Package(id) => self.cancel_package(id, at)?,
+                    CancellationTarget::Offer(id) => {
+                        apply::<OfferMachine>(&mut self.offer_mut(id)?.state, &OfferFact::Cancelled { cancelled_at: at })?
+                    }
                 }
             }
             Event::CancellationRefused { request, reason } => {
                 self.cancellations.get_mut(request).ok_or_else(|| corrupt(request))?.answer = Some(Err(*reason));
             }
-            Event::KeysRevealed { benefit, .. } => match &mut self.benefit_mut(*benefit)?.detail {
-                BenefitDetail::Software { activation, .. } => {
-                    if *activation == SoftwareState::NotActivated {
-                        *activation = SoftwareState::Activated { activated_at: at, expires_at: None };
-                    }
-                }
-                BenefitDetail::CloudLicense { activation, term_months, .. } => {
-                    if *activation == SoftwareState::NotActivated {
-                        // Replay never refuses what was recorded: the term was
-                        // checked against the calendar when the reveal was decided.
-                        let expires_at =
-                            crate::lifecycle::add_months(at, *term_months).unwrap_or_else(|_| crate::lifecycle::calendar_end());
-                        *activation = SoftwareState::Activated { activated_at: at, expires_at: Some(expires_at) };
-                    }
-                }
-                _ => return Err(corrupt("keys revealed for a benefit without keys")),
-            },
+            Event::KeysRevealed { benefit, .. } => {
+                let (activation, term_months) = match &mut self.benefit_mut(*benefit)?.detail {
+                    BenefitDetail::Software { activation, .. } => (activation, None),
+                    BenefitDetail::CloudLicense { activation, term_months, .. } => (activation, Some(*term_months)),
+                    _ => return Err(corrupt("keys revealed for a benefit without keys")),
+                };
+                apply::<SoftwareMachine>(activation, &SoftwareFact::Revealed { at, term_months })?;
+            }
             Event::LicenseTermExpired { benefit } => match &mut self.benefit_mut(*benefit)?.detail {
-                BenefitDetail::CloudLicense { activation: activation @ SoftwareState::Activated { expires_at: Some(_), .. }, .. } => {
-                    if let SoftwareState::Activated { expires_at: Some(end), .. } = activation {
-                        *activation = SoftwareState::Expired { expired_at: *end };
-                    }
-                }
+                BenefitDetail::CloudLicense { activation, .. } => apply::<SoftwareMachine>(activation, &SoftwareFact::Expired)?,
                 _ => return Err(corrupt("license term expired for a benefit without a term")),
             },
-            Event::SeatAssigned { benefit, user } => match &mut self.benefit_mut(*benefit)?.detail {
-                BenefitDetail::VisualStudio { holders, .. } => {
-                    holders.insert(*user, at);
-                }
-                BenefitDetail::CloudUsage { seat, .. } => *seat = SeatState::Assigned { user: *user, since: at },
-                _ => return Err(corrupt("seat assigned on a benefit without seats")),
-            },
-            Event::SeatReleased { benefit, user } => match &mut self.benefit_mut(*benefit)?.detail {
-                BenefitDetail::VisualStudio { holders, .. } => {
-                    holders.remove(user);
-                }
-                BenefitDetail::CloudUsage { seat, .. } => *seat = SeatState::Vacant,
-                _ => return Err(corrupt("seat released on a benefit without seats")),
-            },
+            Event::SeatAssigned { benefit, user } => {
+                apply::<SeatMachine>(self.seats_mut(*benefit)?, &SeatFact::Assigned { user: *user, since: at })?
+            }
+            Event::SeatReleased { benefit, user } => apply::<SeatMachine>(self.seats_mut(*benefit)?, &SeatFact::Released { user: *user })?,
             Event::TechnicalAssigned { benefit, user, alternate_email, active_at } => {
-                *self.technical_mut(*benefit)? = TechnicalState::Pending {
+                let fact = TechnicalFact::Assigned {
                     user: *user,
                     alternate_email: alternate_email.clone(),
                     requested_at: at,
                     active_at: *active_at,
                 };
+                apply::<TechnicalMachine>(self.technical_mut(*benefit)?, &fact)?;
             }
-            Event::TechnicalActivated { benefit } => {
-                let activation = self.technical_mut(*benefit)?;
-                if let TechnicalState::Pending { user, alternate_email, active_at, .. } = activation {
-                    *activation = TechnicalState::Active { user: *user, alternate_email: alternate_email.clone(), since: *active_at };
-                } else {
-                    return Err(corrupt("technical benefit activated while not pending"));
-                }
-            }
+            Event::TechnicalActivated { benefit } => apply::<TechnicalMachine>(self.technical_mut(*benefit)?, &TechnicalFact::Fulfilled)?,
             Event::AssistanceRequested { request, benefit, phase, amount, description } => {
                 let requested_by = actor_user(recorded)?;
                 self.draw(*benefit, *amount)?;
@@ -475,36 +472,28 @@ impl OrganizationState {
                 self.next.requests = self.next.requests.max(request.seq());
             }
             Event::AssistanceCompleted { request } => {
-                self.requests.get_mut(request).ok_or_else(|| corrupt(request))?.state = RequestState::Completed { completed_at: at };
+                let entry = self.requests.get_mut(request).ok_or_else(|| corrupt(request))?;
+                apply::<AdvisoryMachine>(&mut entry.state, &RequestFact::Completed(at))?;
             }
             Event::AssistanceWithdrawn { request } => {
                 let entry = self.requests.get_mut(request).ok_or_else(|| corrupt(request))?;
-                entry.state = RequestState::Withdrawn { withdrawn_at: at };
+                apply::<AdvisoryMachine>(&mut entry.state, &RequestFact::Withdrawn(at))?;
                 let (benefit, amount) = (entry.benefit, entry.amount);
                 self.draw(benefit, -amount)?;
             }
             Event::MarketingContactSet { contact } => self.marketing_contact = Some(contact.clone()),
             Event::OfferActivated { offer, active_at } => {
                 let offer = self.offer_mut(*offer)?;
-                offer.state = OfferState::Pending { requested_at: at, active_at: *active_at };
-                offer.reminders_sent.clear();
+                apply::<OfferMachine>(&mut offer.state, &OfferFact::Activated { requested_at: at, active_at: *active_at })?;
+                apply::<ReminderMachine>(&mut offer.reminders_sent, &ReminderFact::TermStarted)?;
             }
             Event::OfferActive { offer, expires_at } => {
-                let offer = self.offer_mut(*offer)?;
-                let OfferState::Pending { active_at, .. } = offer.state else {
-                    return Err(corrupt("offer active while not pending"));
-                };
-                offer.state = OfferState::Active { since: active_at, expires_at: *expires_at };
+                apply::<OfferMachine>(&mut self.offer_mut(*offer)?.state, &OfferFact::Fulfilled { expires_at: *expires_at })?
             }
-            Event::OfferExpired { offer } => {
-                let offer = self.offer_mut(*offer)?;
-                let OfferState::Active { expires_at, .. } = offer.state else {
-                    return Err(corrupt("offer expired while not active"));
-                };
-                offer.state = OfferState::Expired { expired_at: expires_at };
-            }
+            Event::OfferExpired { offer } => apply::<OfferMachine>(&mut self.offer_mut(*offer)?.state, &OfferFact::Expired)?,
             Event::OfferReminderDue { offer, days_before } => {
-                self.offer_mut(*offer)?.reminders_sent.insert(*days_before);
+                let reminders = &mut self.offer_mut(*offer)?.reminders_sent;
+                apply::<ReminderMachine>(reminders, &ReminderFact::Reminded { days_before: *days_before })?;
             }
             Event::MailQueued { mail, .. } => self.next.mails = self.next.mails.max(mail.seq()),
             Event::KeysStocked { .. } | Event::KeysAllocated { .. } => return Err(corrupt("key pool event in an organization stream")),
@@ -549,10 +538,10 @@ impl OrganizationState {
                     activation: SoftwareState::NotActivated,
                 },
                 BenefitKind::CloudUsage { monthly_credit } => {
-                    BenefitDetail::CloudUsage { monthly_credit: monthly_credit.clone(), seat: SeatState::Vacant }
+                    BenefitDetail::CloudUsage { monthly_credit: monthly_credit.clone(), seat: SeatPool::new(1) }
                 }
                 BenefitKind::VisualStudio { edition, seats } => {
-                    BenefitDetail::VisualStudio { edition: edition.clone(), seats: *seats, holders: BTreeMap::new() }
+                    BenefitDetail::VisualStudio { edition: edition.clone(), seats: SeatPool::new(*seats) }
                 }
                 BenefitKind::SupportIncidents { incidents } => technical(TechnicalKind::SupportIncidents, Decimal::from(*incidents)),
                 BenefitKind::AdvisoryHours { hours } => technical(TechnicalKind::AdvisoryHours, *hours),
@@ -572,7 +561,7 @@ impl OrganizationState {
                             activation_lead_days: offer.activation_lead_days,
                             duration_days: offer.duration_days,
                             reminder_days: offer.reminder_days.clone(),
-                            reminders_sent: BTreeSet::new(),
+                            reminders_sent: RemindersSent::new(),
                             state: OfferState::Available,
                         });
                     }
@@ -581,7 +570,7 @@ impl OrganizationState {
             };
             self.benefits.insert(
                 benefit_id,
-                Benefit { id: benefit_id, package: id, code: benefit.code.clone(), name: benefit.name.clone(), detail },
+                Benefit { id: benefit_id, package: id, code: benefit.code.clone(), name: benefit.name.clone(), detail, cancelled_at: None },
             );
             benefit_ids.push(benefit_id);
         }
@@ -593,7 +582,7 @@ impl OrganizationState {
                 purchased_at: at,
                 state: PackageState::Active { expires_at },
                 term_ends_at: expires_at,
-                reminders_sent: BTreeSet::new(),
+                reminders_sent: RemindersSent::new(),
                 benefits: benefit_ids,
             },
         );
@@ -629,6 +618,33 @@ impl OrganizationState {
         };
         if let Some(next) = self.next_due.0.as_mut() {
             *next = (*next).min(added);
+        }
+    }
+
+    /// A granted cancellation of a package ends it and everything it holds
+    /// (R29): its benefits and their offers move to their cancelled states,
+    /// so no view or due step has to look at the package again.
+    fn cancel_package(&mut self, id: PackageId, at: Timestamp) -> Result<(), Error> {
+        let package = self.package_mut(id)?;
+        apply::<PackageMachine>(&mut package.state, &PackageFact::Cancelled { cancelled_at: at })?;
+        let benefits = package.benefits.clone();
+        for benefit in benefits {
+            let benefit = self.benefit_mut(benefit)?;
+            benefit.cancelled_at = Some(at);
+            if let BenefitDetail::GoToMarket { offers } = &mut benefit.detail {
+                for offer in offers {
+                    apply::<OfferMachine>(&mut offer.state, &OfferFact::Cancelled { cancelled_at: at })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn seats_mut(&mut self, id: BenefitId) -> Result<&mut SeatPool, Error> {
+        match &mut self.benefit_mut(id)?.detail {
+            BenefitDetail::VisualStudio { seats, .. } => Ok(seats),
+            BenefitDetail::CloudUsage { seat, .. } => Ok(seat),
+            _ => Err(corrupt("a seat event on a benefit without seats")),
         }
     }
 
@@ -681,9 +697,7 @@ impl OrganizationState {
     /// True when a key of any benefit of `package` was revealed (P1).
     pub fn software_activated(&self, package: &Package) -> bool {
         package.benefits.iter().filter_map(|id| self.benefits.get(id)).any(|benefit| match &benefit.detail {
-            BenefitDetail::Software { activation, .. } | BenefitDetail::CloudLicense { activation, .. } => {
-                *activation != SoftwareState::NotActivated
-            }
+            BenefitDetail::Software { activation, .. } | BenefitDetail::CloudLicense { activation, .. } => activation.is_activated(),
             _ => false,
         })
     }
@@ -769,31 +783,5 @@ impl KeyPoolState {
         }
         self.version = recorded.version;
         Ok(())
-    }
-}
-
-/// When a pending technical benefit becomes due; used by the clock catch-up.
-pub fn technical_due(activation: &TechnicalState) -> Option<Timestamp> {
-    match activation {
-        TechnicalState::Pending { active_at, .. } => Some(*active_at),
-        _ => None,
-    }
-}
-
-/// When an offer's next timed step is due, if any.
-pub fn offer_due(offer: &Offer) -> Option<Timestamp> {
-    match offer.state {
-        OfferState::Pending { active_at, .. } => Some(active_at),
-        OfferState::Active { expires_at, .. } => Some(expires_at),
-        _ => None,
-    }
-}
-
-/// The end of an offer's run once it is active; `None` before.
-pub fn offer_expiry(offer: &Offer) -> Option<Timestamp> {
-    match offer.state {
-        OfferState::Active { expires_at, .. } => Some(expires_at),
-        OfferState::Pending { active_at, .. } => Some(add_days_saturating(active_at, offer.duration_days)),
-        _ => None,
     }
 }

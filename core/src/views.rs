@@ -10,7 +10,6 @@ use crate::lifecycle::Timestamp;
 use crate::lifecycle::advisory::RequestState;
 use crate::lifecycle::offer::OfferState;
 use crate::lifecycle::package::PackageState;
-use crate::lifecycle::seat::SeatState;
 use crate::lifecycle::software::SoftwareState;
 use crate::lifecycle::technical::TechnicalState;
 use crate::permission::Role;
@@ -318,7 +317,7 @@ pub(crate) fn package(state: &OrganizationState, package: &Package) -> PackageVi
         price: package.template.price.clone(),
         purchased_at: package.purchased_at,
         expires_at: package.term_ends_at,
-        refundable_until: crate::refund::refundable_until(package.purchased_at),
+        refundable_until: package.refund_terms(state).refundable_until(),
         software_activated: state.software_activated(package),
         benefit_ids: package.benefits.clone(),
     }
@@ -372,20 +371,20 @@ pub(crate) fn benefit(state: &OrganizationState, benefit: &Benefit) -> BenefitVi
         BenefitDetail::CloudUsage { monthly_credit, seat } => {
             view.category = Category::Cloud;
             view.monthly_credit = Some(monthly_credit.clone());
-            view.seats = 1;
-            if let SeatState::Assigned { user, since } = seat {
+            view.seats = seat.capacity;
+            if let Some((user, since)) = seat.holders.iter().next() {
                 view.status = Status::Active;
                 view.assigned_users = vec![*user];
                 view.active_at = Some(*since);
             }
         }
-        BenefitDetail::VisualStudio { seats, holders, .. } => {
+        BenefitDetail::VisualStudio { seats, .. } => {
             view.category = Category::VisualStudio;
-            view.seats = *seats;
-            view.assigned_users = holders.keys().copied().collect();
-            view.status = match holders.len() {
+            view.seats = seats.capacity;
+            view.assigned_users = seats.holders.keys().copied().collect();
+            view.status = match seats.holders.len() {
                 0 => Status::NotActivated,
-                n if u32::try_from(n).unwrap_or(u32::MAX) >= *seats => Status::Active,
+                _ if seats.is_full() => Status::Active,
                 _ => Status::PartlyAssigned,
             };
         }
@@ -423,28 +422,20 @@ pub(crate) fn benefit(state: &OrganizationState, benefit: &Benefit) -> BenefitVi
             view.status = if view.offers.iter().any(|o| o.status == Status::Active) { Status::Active } else { Status::NotActivated };
         }
     }
-    // A refunded package's benefits end with it (see `package_cancelled`).
-    if package_cancelled(state, benefit.id) {
+    // A refunded package's benefits ended with it (R29).
+    if benefit.cancelled_at.is_some() {
         view.status = Status::Cancelled;
     }
     view
 }
 
 pub(crate) fn offer(state: &OrganizationState, benefit_id: BenefitId, offer: &Offer) -> OfferView {
-    // A refunded package's offers end with it, whatever their own state.
-    if package_cancelled(state, benefit_id) {
-        return OfferView {
-            id: offer.id,
-            benefit_id,
-            code: offer.code.to_string(),
-            name: offer.name.clone(),
-            status: Status::Cancelled,
-            unavailable_reason: None,
-            active_at: None,
-            expires_at: None,
-        };
-    }
-    let reason = unavailable_reason(state, offer);
+    // Why it may not be activated, where activating is a step it could take
+    // (R23): a running or cancelled offer has no such reason.
+    let reason = match offer.state {
+        OfferState::Available | OfferState::Expired { .. } => unavailable_reason(state, offer),
+        _ => None,
+    };
     let (status, active_at, expires_at) = match offer.state {
         OfferState::Available if reason.is_some() => (Status::Unavailable, None, None),
         OfferState::Available => (Status::Available, None, None),
@@ -463,15 +454,6 @@ pub(crate) fn offer(state: &OrganizationState, benefit_id: BenefitId, offer: &Of
         active_at,
         expires_at,
     }
-}
-
-/// True when the package holding `benefit` was cancelled with a refund.
-pub(crate) fn package_cancelled(state: &OrganizationState, benefit: BenefitId) -> bool {
-    state
-        .benefits
-        .get(&benefit)
-        .and_then(|b| state.packages.get(&b.package))
-        .is_some_and(|p| matches!(p.state, PackageState::Cancelled { .. }))
 }
 
 pub(crate) fn request(request: &crate::state::AssistanceRequest) -> RequestView {

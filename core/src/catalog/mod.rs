@@ -45,8 +45,22 @@ pub struct PackageTemplate {
     pub renewal_grace_days: u32,
     /// Reminders are mailed this many days before expiry, once each (P3).
     pub reminder_days: Vec<u32>,
+    /// A cancellation is refunded only when asked within this many days of
+    /// the purchase (R29); the program's 30 when the catalog names none.
+    // Left out when it is the program's: a template recorded in a purchase
+    // before the field existed reads back (and shows in the audit log) as it was.
+    #[serde(default = "default_refund_window_days", skip_serializing_if = "is_default_refund_window")]
+    pub refund_window_days: u32,
     /// What the package holds.
     pub benefits: Vec<BenefitTemplate>,
+}
+
+fn default_refund_window_days() -> u32 {
+    crate::refund::REFUND_WINDOW_DAYS
+}
+
+fn is_default_refund_window(days: &u32) -> bool {
+    *days == crate::refund::REFUND_WINDOW_DAYS
 }
 
 /// One benefit of a package template.

@@ -51,6 +51,7 @@ impl Catalog {
             }
             days(|| at("renewal_window_days"), package.renewal_window_days)?;
             days(|| at("renewal_grace_days"), package.renewal_grace_days)?;
+            days(|| at("refund_window_days"), package.refund_window_days)?;
             all_days(&|i| at(&format!("reminder_days[{i}]")), &package.reminder_days)?;
             let mut benefit_codes = BTreeSet::new();
             for (b, benefit) in package.benefits.iter().enumerate() {

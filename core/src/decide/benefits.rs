@@ -10,10 +10,11 @@ use crate::error::Error;
 use crate::event::{Event, Phase};
 use crate::ids::{BenefitId, RequestId, UserId};
 use crate::lifecycle::Machine;
-use crate::lifecycle::advisory::{self, RequestInput};
+use crate::lifecycle::advisory::{AdvisoryMachine, RequestInput};
 use crate::lifecycle::package::PackageState;
-use crate::lifecycle::seat::{self, SeatInput, SeatMachine, SeatState};
-use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
+use crate::lifecycle::seat::{SeatInput, SeatMachine, SeatPool};
+use crate::lifecycle::software::{SoftwareInput, SoftwareMachine};
+use crate::lifecycle::technical::{TechnicalFact, TechnicalInput, TechnicalMachine, TechnicalState};
 use crate::mail::MailTopic;
 use crate::state::{Benefit, BenefitDetail, TechnicalKind};
 use crate::values::{self, Code, Language, free_text, positive_amount};
@@ -35,7 +36,7 @@ fn wrong_kind(id: BenefitId, what: &str) -> Error {
 pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, os: Option<&str>) -> Result<Outcome, Error> {
     let benefit = usable(tx, id)?;
     let reveal = match &benefit.detail {
-        BenefitDetail::Software { languages, os_types, download_links, special_instructions, keys, .. } => {
+        BenefitDetail::Software { languages, os_types, download_links, special_instructions, keys, activation } => {
             // R09, R10: both choices come from what the product offers.
             let language = Language::parse("language", language.ok_or_else(|| Error::invalid("language", "choose a display language"))?)?;
             if !languages.contains(&language) {
@@ -47,6 +48,7 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
                 let offered: Vec<_> = os_types.iter().map(Code::as_str).collect();
                 return Err(Error::invalid("os", format!("`{os}` is not offered; choose one of {}", offered.join(", "))));
             }
+            SoftwareMachine::decide(activation, &SoftwareInput::Reveal { term_months: None }, tx.now)?;
             // R11: the links for the chosen language and OS.
             let links = download_links.iter().filter(|l| l.language == language && l.os == os).map(|l| l.url.clone()).collect();
             tx.emit(Event::KeysRevealed { benefit: id, language: Some(language), os: Some(os) });
@@ -62,10 +64,8 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
             if language.is_some() || os.is_some() {
                 return Err(Error::invalid("language", "a license-based subscription has no language or OS choice"));
             }
-            // A first reveal starts the key's term (P4): it must end inside the calendar.
-            if *activation == crate::lifecycle::software::SoftwareState::NotActivated {
-                crate::lifecycle::add_months(tx.now, *term_months)?;
-            }
+            // A first reveal starts the key's term (P4); the machine judges it.
+            SoftwareMachine::decide(activation, &SoftwareInput::Reveal { term_months: Some(*term_months) }, tx.now)?;
             tx.emit(Event::KeysRevealed { benefit: id, language: None, os: None });
             KeyReveal {
                 benefit: id,
@@ -80,86 +80,65 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
     Ok(Outcome::KeysRevealed { reveal })
 }
 
-/// The seat state of `user` in a seat-holding benefit.
-fn seat_of(detail: &BenefitDetail, user: UserId) -> Option<SeatState> {
-    match detail {
-        BenefitDetail::VisualStudio { holders, .. } => {
-            Some(holders.get(&user).map_or(SeatState::Vacant, |since| SeatState::Assigned { user, since: *since }))
-        }
-        BenefitDetail::CloudUsage { seat, .. } => Some(*seat),
-        _ => None,
+/// The seats of a seat-holding benefit.
+fn seats_of(benefit: &Benefit) -> Result<&SeatPool, Error> {
+    match &benefit.detail {
+        BenefitDetail::VisualStudio { seats, .. } => Ok(seats),
+        BenefitDetail::CloudUsage { seat, .. } => Ok(seat),
+        BenefitDetail::Technical { .. } => Err(wrong_kind(benefit.id, "is a technical benefit: activate it with an alternate email")),
+        _ => Err(wrong_kind(benefit.id, "has no seats to assign")),
     }
+}
+
+/// Mails a new Visual Studio subscriber (R14); an Azure usage-based
+/// subscription's holder assigned themself and gets none.
+fn mail_subscriber(tx: &mut Tx<'_>, benefit: &Benefit, user: UserId) -> Result<(), Error> {
+    if matches!(benefit.detail, BenefitDetail::VisualStudio { .. }) {
+        let assignee = tx.user(user)?;
+        let (now, actor, to, language) = (tx.now, tx.actor, vec![assignee.email.clone()], assignee.language.clone());
+        tx.mail(now, actor, to, &language, MailTopic::SubscriptionAssigned { benefit: benefit.name.clone() });
+    }
+    Ok(())
 }
 
 pub(super) fn assign(tx: &mut Tx<'_>, id: BenefitId, user: UserId) -> Result<Outcome, Error> {
     let benefit = usable(tx, id)?;
-    let assignee = tx.user(user)?;
-    match &benefit.detail {
-        BenefitDetail::VisualStudio { seats, holders, .. } => {
-            // R15: one user per subscription, the same user never twice, never beyond the allocation.
-            if holders.contains_key(&user) {
-                return Err(Error::conflict(format!("`{user}` already holds a subscription of `{id}`")));
-            }
-            if holders.len() >= usize::try_from(*seats).unwrap_or(usize::MAX) {
-                return Err(Error::CapacityExhausted { what: format!("all {seats} subscriptions of `{id}` are assigned") });
-            }
-            seat::transition(&SeatState::Vacant, &SeatInput::Assign { user }, tx.now)?;
-            let (now, actor, language) = (tx.now, tx.actor, assignee.language.clone());
-            tx.emit(Event::SeatAssigned { benefit: id, user });
-            tx.mail(now, actor, vec![assignee.email.clone()], &language, MailTopic::SubscriptionAssigned { benefit: benefit.name.clone() });
-        }
-        BenefitDetail::CloudUsage { seat, .. } => {
-            // R12: the acting admin activates it by assigning themself.
-            if tx.actor != crate::event::Actor::User(user) {
-                return Err(Error::invalid("user", "an Azure usage-based subscription is activated by assigning yourself"));
-            }
-            seat::transition(seat, &SeatInput::Assign { user }, tx.now)?;
-            tx.emit(Event::SeatAssigned { benefit: id, user });
-        }
-        BenefitDetail::Technical { .. } => return Err(wrong_kind(id, "is a technical benefit: activate it with an alternate email")),
-        _ => return Err(wrong_kind(id, "has no seats to assign")),
+    let seats = seats_of(benefit)?;
+    tx.user(user)?;
+    // R12: an Azure usage-based subscription is activated by the acting admin assigning themself.
+    if matches!(benefit.detail, BenefitDetail::CloudUsage { .. }) && tx.actor != crate::event::Actor::User(user) {
+        return Err(Error::invalid("user", "an Azure usage-based subscription is activated by assigning yourself"));
     }
+    SeatMachine::decide(seats, &SeatInput::Assign { user }, tx.now)?;
+    tx.emit(Event::SeatAssigned { benefit: id, user });
+    mail_subscriber(tx, benefit, user)?;
     Ok(Outcome::Done)
 }
 
 pub(super) fn unassign(tx: &mut Tx<'_>, id: BenefitId, user: UserId) -> Result<Outcome, Error> {
     let benefit = usable(tx, id)?;
+    let seats = seats_of(benefit).map_err(|_| wrong_kind(id, "has no seats"))?;
     tx.user(user)?;
-    let state = seat_of(&benefit.detail, user).ok_or_else(|| wrong_kind(id, "has no seats"))?;
     // R16: removing a user who holds no seat is an illegal step of the seat machine.
-    match state {
-        SeatState::Assigned { user: holder, .. } if holder == user => {}
-        SeatState::Assigned { .. } => {
-            return Err(Error::InvalidTransition {
-                machine: SeatMachine::NAME,
-                state: "held by another user".into(),
-                input: "remove".into(),
-            });
-        }
-        SeatState::Vacant => {
-            seat::transition(&state, &SeatInput::Remove, tx.now)?;
-        }
-    }
+    SeatMachine::decide(seats, &SeatInput::Release { user }, tx.now)?;
     tx.emit(Event::SeatReleased { benefit: id, user });
     Ok(Outcome::Done)
 }
 
 pub(super) fn reassign(tx: &mut Tx<'_>, id: BenefitId, from: UserId, to: UserId) -> Result<Outcome, Error> {
     let benefit = usable(tx, id)?;
-    if !matches!(benefit.detail, BenefitDetail::VisualStudio { .. }) {
+    let BenefitDetail::VisualStudio { seats, .. } = &benefit.detail else {
         return Err(wrong_kind(id, "is not a Visual Studio subscription"));
-    }
-    let assignee = tx.user(to)?;
-    if let BenefitDetail::VisualStudio { holders, .. } = &benefit.detail
-        && from != to
-        && holders.contains_key(&to)
-    {
-        return Err(Error::conflict(format!("`{to}` already holds a subscription of `{id}`")));
-    }
-    unassign(tx, id, from)?;
-    let (now, actor, language) = (tx.now, tx.actor, assignee.language.clone());
+    };
+    tx.user(to)?;
+    tx.user(from)?;
+    // R16: remove, then assign, each judged by the seat machine; the second
+    // on the pool as the first leaves it.
+    let (released, _) = crate::lifecycle::transition::<SeatMachine>(seats, &SeatInput::Release { user: from }, tx.now)?;
+    SeatMachine::decide(&released, &SeatInput::Assign { user: to }, tx.now)?;
+    tx.emit(Event::SeatReleased { benefit: id, user: from });
     tx.emit(Event::SeatAssigned { benefit: id, user: to });
-    tx.mail(now, actor, vec![assignee.email.clone()], &language, MailTopic::SubscriptionAssigned { benefit: benefit.name.clone() });
+    mail_subscriber(tx, benefit, to)?;
     Ok(Outcome::Done)
 }
 
@@ -172,8 +151,8 @@ pub(super) fn activate_technical(tx: &mut Tx<'_>, id: BenefitId, user: UserId, a
     let alternate_email = values::alternate_email("alternate_email", alternate_email, &tx.state.account_email)?;
     let input =
         TechnicalInput::Assign { user, alternate_email: alternate_email.clone(), lead_days: tx.catalog.technical_activation_lead_days };
-    let TechnicalState::Pending { active_at, .. } = technical::transition(activation, &input, tx.now)? else {
-        return Err(Error::storage("technical assignment did not pend"));
+    let TechnicalFact::Assigned { active_at, .. } = TechnicalMachine::decide(activation, &input, tx.now)? else {
+        return Err(Error::storage("technical assignment did not assign"));
     };
     let (now, actor, language) = (tx.now, tx.actor, assignee.language.clone());
     tx.emit(Event::TechnicalAssigned { benefit: id, user, alternate_email: alternate_email.clone(), active_at });
@@ -216,7 +195,7 @@ pub(super) fn request_assistance(
 
 pub(super) fn withdraw_request(tx: &mut Tx<'_>, id: RequestId) -> Result<Outcome, Error> {
     let request = tx.state.requests.get(&id).ok_or_else(|| Error::not_found("request", id))?;
-    advisory::transition(&request.state, &RequestInput::Withdraw, tx.now)?;
+    AdvisoryMachine::decide(&request.state, &RequestInput::Withdraw, tx.now)?;
     tx.emit(Event::AssistanceWithdrawn { request: id });
     Ok(Outcome::Done)
 }

@@ -1,218 +1,278 @@
 //! The clock's part: what fell due between the last event and now
 //! (activations after their lead time, expiries, reminders). Each due step
 //! is recorded at the moment it fell due, exact to the second (B8).
+//!
+//! Nothing here works out when a step is due: each lifecycle says so from
+//! its own state (`next_due`), and each step is taken by the machine's own
+//! transition, so a walk follows what one step makes due (an offer's
+//! activation starts its reminders and its expiry). The earliest moment
+//! anything falls due, the fold's bound that lets the catch-up skip, is
+//! the first step of those same walks.
 
 use super::Tx;
 use crate::event::{Actor, Event};
-use crate::lifecycle::offer::{self, OfferInput, OfferState};
-use crate::lifecycle::package::{self, PackageInput, PackageState};
-use crate::lifecycle::software::SoftwareState;
-use crate::lifecycle::technical::{self, TechnicalInput, TechnicalState};
-use crate::lifecycle::{Timestamp, add_days_saturating, sub_days};
+use crate::ids::{BenefitId, OfferId, PackageId};
+use crate::lifecycle::offer::{OfferFact, OfferInput, OfferMachine, OfferState};
+use crate::lifecycle::package::{PackageMachine, PackageState};
+use crate::lifecycle::reminder::{ReminderInput, ReminderMachine, ReminderPlan};
+use crate::lifecycle::software::SoftwareMachine;
+use crate::lifecycle::technical::{TechnicalMachine, TechnicalState};
+use crate::lifecycle::{Timestamp, calendar_start, transition};
 use crate::mail::MailTopic;
-use crate::state::{BenefitDetail, OrganizationState, Package};
+use crate::state::{Benefit, BenefitDetail, Offer, OrganizationState, Package};
+
+/// A time-driven step of one lifecycle.
+#[derive(Debug, Clone)]
+enum Step {
+    PackageReminder { package: PackageId, days_before: u32, expires_at: Timestamp },
+    PackageExpired { package: PackageId },
+    TechnicalActive { benefit: BenefitId },
+    LicenseExpired { benefit: BenefitId },
+    OfferActive { offer: OfferId, expires_at: Timestamp },
+    OfferReminder { offer: OfferId, days_before: u32, expires_at: Timestamp },
+    OfferExpired { offer: OfferId },
+}
+
+// Order of steps falling due at the same moment.
+const REMINDER: u8 = 0;
+const ACTIVATION: u8 = 1;
+const EXPIRY: u8 = 2;
+
+/// A step with the moment it falls due and its order at that moment.
+type Due = (Timestamp, u8, Step);
+
+/// How far a walk goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Horizon {
+    /// Every step due at this moment.
+    Until(Timestamp),
+    /// Only the first step, whenever it falls.
+    First,
+}
+
+impl Horizon {
+    /// The moment the machines judge their next step from: for `First`, the
+    /// start of the calendar, so that every reminder still lies ahead.
+    fn seen_at(self) -> Timestamp {
+        match self {
+            Self::Until(now) => now,
+            Self::First => calendar_start(),
+        }
+    }
+
+    /// True when a step at `at` is taken (pushed), false when the walk ends before it.
+    fn reaches(self, at: Timestamp) -> bool {
+        match self {
+            Self::Until(now) => at <= now,
+            Self::First => true,
+        }
+    }
+}
 
 /// Adds to `tx` every step due at `tx.now`, in time order.
 pub(crate) fn collect_due(tx: &mut Tx<'_>) {
     let state = tx.state;
     let now = tx.now;
     // The fold keeps the earliest moment anything can fall due: before it,
-    // the scan below would find nothing, and it ran on every command and
+    // the walks below would find nothing, and they ran on every command and
     // query (17 % of the mixed workload's instructions).
     if state.next_due.is_some_and(|next| now < next) {
-        debug_assert!(scan(state, now).is_empty(), "next_due {:?} is later than a step due at {now}", state.next_due.0);
         return;
     }
-    let mut due = scan(state, now);
+    let mut due = Vec::new();
+    for package in state.packages.values() {
+        package_steps(package, Horizon::Until(now), &mut due);
+    }
+    for benefit in state.benefits.values() {
+        benefit_steps(benefit, Horizon::Until(now), &mut due);
+    }
     due.sort_by_key(|(at, order, _)| (*at, *order));
     for (at, _, step) in due {
-        step.record(tx, at);
+        record(tx, at, step);
     }
 }
 
 /// The earliest moment at which [`collect_due`] would find a step due
-/// (`Timestamp::MAX_UTC` when nothing is scheduled). It mirrors the
-/// conditions of [`scan`]: a step that can never fire (a reminder already
-/// sent, or one falling before the term started or at its end) is left out,
-/// or the catch-up would scan on every command again.
+/// (`Timestamp::MAX_UTC` when nothing is scheduled).
 pub(crate) fn earliest_due(state: &OrganizationState) -> Timestamp {
-    let mut earliest = Timestamp::MAX_UTC;
-    let mut consider = |at: Timestamp| earliest = earliest.min(at);
-    for package in state.packages.values() {
-        consider(package_earliest_due(package));
-    }
-    for benefit in state.benefits.values() {
-        if state.packages.get(&benefit.package).is_some_and(|p| matches!(p.state, PackageState::Cancelled { .. })) {
-            continue;
-        }
-        match &benefit.detail {
-            BenefitDetail::Technical { activation: TechnicalState::Pending { active_at, .. }, .. } => consider(*active_at),
-            BenefitDetail::CloudLicense { activation: SoftwareState::Activated { expires_at: Some(end), .. }, .. } => consider(*end),
-            BenefitDetail::GoToMarket { offers } => {
-                for offer in offers {
-                    match offer.state {
-                        // Pending: its activation comes before its reminders and expiry.
-                        OfferState::Pending { active_at, .. } => consider(active_at),
-                        OfferState::Active { since, expires_at } => {
-                            for days in &offer.reminder_days {
-                                let at = sub_days(expires_at, *days);
-                                if at < expires_at && at >= since && !offer.reminders_sent.contains(days) {
-                                    consider(at);
-                                }
-                            }
-                            consider(expires_at);
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    earliest
+    let packages = state.packages.values().map(package_earliest_due);
+    let benefits = state.benefits.values().map(|benefit| first(|due| benefit_steps(benefit, Horizon::First, due)));
+    packages.chain(benefits).min().unwrap_or(Timestamp::MAX_UTC)
 }
 
-/// The earliest due step of one package itself (reminders, expiry), as in [`earliest_due`].
+/// The earliest due step of one package itself (reminders, expiry).
 pub(crate) fn package_earliest_due(package: &Package) -> Timestamp {
-    let PackageState::Active { expires_at } = package.state else { return Timestamp::MAX_UTC };
-    let mut earliest = expires_at;
-    for days in &package.template.reminder_days {
-        let at = sub_days(expires_at, *days);
-        if at < expires_at && at >= package.purchased_at && !package.reminders_sent.contains(days) {
-            earliest = earliest.min(at);
-        }
-    }
-    earliest
+    first(|due| package_steps(package, Horizon::First, due))
 }
 
-/// Every step due at `now`, unsorted.
-fn scan(state: &OrganizationState, now: Timestamp) -> Vec<(Timestamp, u8, Step)> {
-    let mut due: Vec<(Timestamp, u8, Step)> = Vec::new();
-    for package in state.packages.values() {
-        if let PackageState::Active { expires_at } = package.state {
-            for days in &package.template.reminder_days {
-                let at = sub_days(expires_at, *days);
-                // P3: once per reminder, only while the package has not yet expired.
-                if at <= now && now < expires_at && at >= package.purchased_at && !package.reminders_sent.contains(days) {
-                    due.push((at, 0, Step::PackageReminder(package.id, *days, expires_at)));
+fn first(walk: impl FnOnce(&mut Vec<Due>)) -> Timestamp {
+    let mut due = Vec::new();
+    walk(&mut due);
+    due.iter().map(|(at, _, _)| *at).min().unwrap_or(Timestamp::MAX_UTC)
+}
+
+/// The earlier of two candidate steps (by moment, then order).
+fn earlier<A, B>(a: Option<(Timestamp, u8, A)>, b: Option<(Timestamp, u8, B)>) -> Option<Result<(Timestamp, A), (Timestamp, B)>> {
+    match (a, b) {
+        (Some((at_a, order_a, a)), Some((at_b, order_b, _))) if (at_a, order_a) <= (at_b, order_b) => Some(Ok((at_a, a))),
+        (_, Some((at, _, b))) => Some(Err((at, b))),
+        (Some((at, _, a)), None) => Some(Ok((at, a))),
+        (None, None) => None,
+    }
+}
+
+/// A package's own lifecycle and its term's reminders (P3), walked together.
+fn package_steps(package: &Package, horizon: Horizon, due: &mut Vec<Due>) {
+    let (mut state, mut sent) = (package.state.clone(), package.reminders_sent.clone());
+    let now = horizon.seen_at();
+    loop {
+        let reminder = match state {
+            PackageState::Active { expires_at } => {
+                let plan = ReminderPlan { days: &package.template.reminder_days, term_starts: package.purchased_at, term_ends: expires_at };
+                plan.next_due(&sent, now).map(|(at, input)| (at, REMINDER, input))
+            }
+            _ => None,
+        };
+        let own = state.next_due().map(|(at, input)| (at, EXPIRY, input));
+        match earlier(reminder, own) {
+            Some(Ok((at, input))) if horizon.reaches(at) => {
+                let ReminderInput::Remind { days_before, term_ends } = input else { return };
+                due.push((at, REMINDER, Step::PackageReminder { package: package.id, days_before, expires_at: term_ends }));
+                match transition::<ReminderMachine>(&sent, &input, now) {
+                    Ok((next, _)) if horizon != Horizon::First => sent = next,
+                    _ => return,
                 }
             }
-            // The time check first: a refused transition builds an error, and this runs on every command.
-            if now >= expires_at && package::transition(&package.state, &PackageInput::Expire, now).is_ok() {
-                due.push((expires_at, 2, Step::PackageExpired(package.id)));
+            Some(Err((at, input))) if horizon.reaches(at) => {
+                due.push((at, EXPIRY, Step::PackageExpired { package: package.id }));
+                match transition::<PackageMachine>(&state, &input, now) {
+                    Ok((next, _)) if horizon != Horizon::First => state = next,
+                    _ => return,
+                }
             }
+            _ => return,
         }
     }
-    for benefit in state.benefits.values() {
-        // Fix (found by tests/seed_rules.rs r29_a_refunded_package_ends_its_benefits):
-        // a refunded package's benefits kept moving after the refund (a pending
-        // technical benefit became active, a pending offer went live and was
-        // mailed about). Nothing of a cancelled package falls due any more.
-        if state.packages.get(&benefit.package).is_some_and(|p| matches!(p.state, PackageState::Cancelled { .. })) {
-            continue;
-        }
-        match &benefit.detail {
-            BenefitDetail::Technical { activation: activation @ TechnicalState::Pending { active_at, .. }, .. }
-                if now >= *active_at && technical::transition(activation, &TechnicalInput::Fulfil, now).is_ok() =>
+}
+
+/// A benefit's time-driven steps; none once its package was cancelled.
+fn benefit_steps(benefit: &Benefit, horizon: Horizon, due: &mut Vec<Due>) {
+    if benefit.cancelled_at.is_some() {
+        return;
+    }
+    let now = horizon.seen_at();
+    match &benefit.detail {
+        BenefitDetail::Technical { activation, .. } => {
+            if let Some((at, input)) = activation.next_due()
+                && horizon.reaches(at)
+                && (horizon == Horizon::First || transition::<TechnicalMachine>(activation, &input, now).is_ok())
             {
-                due.push((*active_at, 1, Step::TechnicalActive(benefit.id)));
+                due.push((at, ACTIVATION, Step::TechnicalActive { benefit: benefit.id }));
             }
-            BenefitDetail::CloudLicense { activation: SoftwareState::Activated { expires_at: Some(end), .. }, .. } if *end <= now => {
-                due.push((*end, 2, Step::LicenseExpired(benefit.id)));
-            }
-            BenefitDetail::GoToMarket { offers } => {
-                for offer in offers {
-                    collect_offer(offer, now, &mut due);
-                }
-            }
-            _ => {}
         }
+        BenefitDetail::CloudLicense { activation, .. } => {
+            if let Some((at, input)) = activation.next_due()
+                && horizon.reaches(at)
+                && (horizon == Horizon::First || transition::<SoftwareMachine>(activation, &input, now).is_ok())
+            {
+                due.push((at, EXPIRY, Step::LicenseExpired { benefit: benefit.id }));
+            }
+        }
+        BenefitDetail::GoToMarket { offers } => {
+            for offer in offers {
+                offer_steps(offer, horizon, due);
+            }
+        }
+        _ => {}
     }
-    due
 }
 
-fn collect_offer(offer: &crate::state::Offer, now: Timestamp, due: &mut Vec<(Timestamp, u8, Step)>) {
-    // An offer can become active and expire within one catch-up, so walk it forward.
-    let mut state = offer.state.clone();
-    let mut reminders_sent = offer.reminders_sent.clone();
-    if let OfferState::Pending { active_at, .. } = state {
-        if now < active_at {
-            return;
-        }
-        match offer::transition(&state, &OfferInput::Fulfil { duration_days: offer.duration_days }, now) {
-            Ok(next) => {
-                due.push((active_at, 1, Step::OfferActive(offer.id, add_days_saturating(active_at, offer.duration_days))));
+/// An offer's lifecycle and its run's reminders (P3), walked together: an
+/// offer can become active, be reminded of and expire within one catch-up.
+fn offer_steps(offer: &Offer, horizon: Horizon, due: &mut Vec<Due>) {
+    let (mut state, mut sent) = (offer.state.clone(), offer.reminders_sent.clone());
+    let now = horizon.seen_at();
+    loop {
+        let reminder = match state {
+            OfferState::Active { since, expires_at } => {
+                let plan = ReminderPlan { days: &offer.reminder_days, term_starts: since, term_ends: expires_at };
+                plan.next_due(&sent, now).map(|(at, input)| (at, REMINDER, input))
+            }
+            _ => None,
+        };
+        let own = state.next_due(offer.duration_days).map(|(at, input)| {
+            let order = if matches!(input, OfferInput::Fulfil { .. }) { ACTIVATION } else { EXPIRY };
+            (at, order, input)
+        });
+        match earlier(reminder, own) {
+            Some(Ok((at, input))) if horizon.reaches(at) => {
+                let ReminderInput::Remind { days_before, term_ends } = input else { return };
+                due.push((at, REMINDER, Step::OfferReminder { offer: offer.id, days_before, expires_at: term_ends }));
+                match transition::<ReminderMachine>(&sent, &input, now) {
+                    Ok((next, _)) if horizon != Horizon::First => sent = next,
+                    _ => return,
+                }
+            }
+            Some(Err((at, input))) if horizon.reaches(at) => {
+                if horizon == Horizon::First {
+                    // Only the moment counts when peeking.
+                    due.push((at, EXPIRY, Step::OfferExpired { offer: offer.id }));
+                    return;
+                }
+                let Ok((next, fact)) = transition::<OfferMachine>(&state, &input, now) else { return };
+                let step = match fact {
+                    OfferFact::Fulfilled { expires_at } => (ACTIVATION, Step::OfferActive { offer: offer.id, expires_at }),
+                    _ => (EXPIRY, Step::OfferExpired { offer: offer.id }),
+                };
+                due.push((at, step.0, step.1));
                 state = next;
-                reminders_sent.clear();
             }
-            Err(_) => return,
-        }
-    }
-    if let OfferState::Active { since, expires_at } = state {
-        for days in &offer.reminder_days {
-            let at = sub_days(expires_at, *days);
-            if at <= now && now < expires_at && at >= since && !reminders_sent.contains(days) {
-                due.push((at, 0, Step::OfferReminder(offer.id, *days, expires_at)));
-            }
-        }
-        if now >= expires_at && offer::transition(&state, &OfferInput::Expire, now).is_ok() {
-            due.push((expires_at, 2, Step::OfferExpired(offer.id)));
+            _ => return,
         }
     }
 }
 
-enum Step {
-    PackageReminder(crate::ids::PackageId, u32, Timestamp),
-    PackageExpired(crate::ids::PackageId),
-    TechnicalActive(crate::ids::BenefitId),
-    LicenseExpired(crate::ids::BenefitId),
-    OfferActive(crate::ids::OfferId, Timestamp),
-    OfferReminder(crate::ids::OfferId, u32, Timestamp),
-    OfferExpired(crate::ids::OfferId),
-}
-
-impl Step {
-    fn record(self, tx: &mut Tx<'_>, at: Timestamp) {
-        let state = tx.state;
-        match self {
-            Step::PackageReminder(package, days_before, expires_at) => {
-                tx.emit_at(at, Actor::Clock, Event::PackageReminderDue { package, days_before });
-                let name = state.packages.get(&package).map(|p| p.template.name.clone()).unwrap_or_default();
-                // Reminders go to every Global admin, each in their language.
-                for admin in state.global_admins() {
-                    let topic = MailTopic::PackageExpiring { package: name.clone(), expires_at, days_before };
-                    tx.mail(at, Actor::Clock, vec![admin.email.clone()], &admin.language, topic);
-                }
+/// Records one step: its event at the moment it fell due, and its mail.
+fn record(tx: &mut Tx<'_>, at: Timestamp, step: Step) {
+    let state = tx.state;
+    match step {
+        Step::PackageReminder { package, days_before, expires_at } => {
+            tx.emit_at(at, Actor::Clock, Event::PackageReminderDue { package, days_before });
+            let name = state.packages.get(&package).map(|p| p.template.name.clone()).unwrap_or_default();
+            // Reminders go to every Global admin, each in their language.
+            for admin in state.global_admins() {
+                let topic = MailTopic::PackageExpiring { package: name.clone(), expires_at, days_before };
+                tx.mail(at, Actor::Clock, vec![admin.email.clone()], &admin.language, topic);
             }
-            Step::PackageExpired(package) => tx.emit_at(at, Actor::Clock, Event::PackageExpired { package }),
-            Step::TechnicalActive(benefit) => {
-                tx.emit_at(at, Actor::Clock, Event::TechnicalActivated { benefit });
-                let Some(found) = state.benefits.get(&benefit) else { return };
-                if let BenefitDetail::Technical { activation: TechnicalState::Pending { user, alternate_email, .. }, .. } = &found.detail {
-                    // R19, R20: the instructions go out once active, to both addresses.
-                    let user = state.users.get(user);
-                    let mut to = vec![alternate_email.clone()];
-                    to.extend(user.map(|u| u.email.clone()));
-                    let language = user.map(|u| u.language.clone()).unwrap_or_else(crate::values::Language::english);
-                    tx.mail(at, Actor::Clock, to, &language, MailTopic::TechnicalActivated { benefit: found.name.clone() });
-                }
-            }
-            Step::LicenseExpired(benefit) => tx.emit_at(at, Actor::Clock, Event::LicenseTermExpired { benefit }),
-            Step::OfferActive(offer, expires_at) => {
-                tx.emit_at(at, Actor::Clock, Event::OfferActive { offer, expires_at });
-                offer_mail(tx, at, offer, |name| MailTopic::OfferActivated { offer: name, expires_at });
-            }
-            Step::OfferReminder(offer, days_before, expires_at) => {
-                tx.emit_at(at, Actor::Clock, Event::OfferReminderDue { offer, days_before });
-                offer_mail(tx, at, offer, |name| MailTopic::OfferExpiring { offer: name, expires_at, days_before });
-            }
-            Step::OfferExpired(offer) => tx.emit_at(at, Actor::Clock, Event::OfferExpired { offer }),
         }
+        Step::PackageExpired { package } => tx.emit_at(at, Actor::Clock, Event::PackageExpired { package }),
+        Step::TechnicalActive { benefit } => {
+            tx.emit_at(at, Actor::Clock, Event::TechnicalActivated { benefit });
+            let Some(found) = state.benefits.get(&benefit) else { return };
+            if let BenefitDetail::Technical { activation: TechnicalState::Pending { user, alternate_email, .. }, .. } = &found.detail {
+                // R19, R20: the instructions go out once active, to both addresses.
+                let user = state.users.get(user);
+                let mut to = vec![alternate_email.clone()];
+                to.extend(user.map(|u| u.email.clone()));
+                let language = user.map(|u| u.language.clone()).unwrap_or_else(crate::values::Language::english);
+                tx.mail(at, Actor::Clock, to, &language, MailTopic::TechnicalActivated { benefit: found.name.clone() });
+            }
+        }
+        Step::LicenseExpired { benefit } => tx.emit_at(at, Actor::Clock, Event::LicenseTermExpired { benefit }),
+        Step::OfferActive { offer, expires_at } => {
+            tx.emit_at(at, Actor::Clock, Event::OfferActive { offer, expires_at });
+            offer_mail(tx, at, offer, |name| MailTopic::OfferActivated { offer: name, expires_at });
+        }
+        Step::OfferReminder { offer, days_before, expires_at } => {
+            tx.emit_at(at, Actor::Clock, Event::OfferReminderDue { offer, days_before });
+            offer_mail(tx, at, offer, |name| MailTopic::OfferExpiring { offer: name, expires_at, days_before });
+        }
+        Step::OfferExpired { offer } => tx.emit_at(at, Actor::Clock, Event::OfferExpired { offer }),
     }
 }
 
 /// R26: offer mail goes to the marketing contact in their preferred language.
-fn offer_mail(tx: &mut Tx<'_>, at: Timestamp, offer: crate::ids::OfferId, topic: impl FnOnce(String) -> MailTopic) {
+fn offer_mail(tx: &mut Tx<'_>, at: Timestamp, offer: OfferId, topic: impl FnOnce(String) -> MailTopic) {
     let state = tx.state;
     let (Some(contact), Some((_, found))) = (&state.marketing_contact, state.offer(offer)) else { return };
     tx.mail(at, Actor::Clock, vec![contact.email.clone()], &contact.language, topic(found.name.clone()));

@@ -5,7 +5,8 @@ use crate::command::Outcome;
 use crate::error::Error;
 use crate::event::{Event, MarketingContact};
 use crate::ids::{OfferId, UserId};
-use crate::lifecycle::offer::{self, OfferInput, OfferState};
+use crate::lifecycle::Machine;
+use crate::lifecycle::offer::{OfferFact, OfferInput, OfferMachine};
 use crate::lifecycle::package::PackageState;
 use crate::mail::MailTopic;
 use crate::state::{Offer, OrganizationState};
@@ -47,8 +48,8 @@ pub(super) fn activate(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Error> {
         return Err(Error::precondition(format!("package `{}` is not active", benefit.package)));
     }
     let input = OfferInput::Activate { lead_days: found.activation_lead_days, duration_days: found.duration_days };
-    let OfferState::Pending { active_at, .. } = offer::transition(&found.state, &input, tx.now)? else {
-        return Err(Error::storage("offer activation did not pend"));
+    let OfferFact::Activated { active_at, .. } = OfferMachine::decide(&found.state, &input, tx.now)? else {
+        return Err(Error::storage("offer activation did not activate"));
     };
     let (now, actor) = (tx.now, tx.actor);
     tx.emit(Event::OfferActivated { offer: id, active_at });

@@ -8,11 +8,10 @@ use crate::command::Outcome;
 use crate::error::{Error, RefundRefusal};
 use crate::event::{CancellationTarget, Event, KeyAllocation, KeySlots};
 use crate::ids::{OfferId, PackageId};
-use crate::lifecycle::add_months;
-use crate::lifecycle::offer::{self, OfferInput};
-use crate::lifecycle::package::{self, PackageInput, PackageState};
+use crate::lifecycle::offer::{OfferInput, OfferMachine};
+use crate::lifecycle::package::{PackageFact, PackageInput, PackageMachine};
+use crate::lifecycle::{Machine, add_months};
 use crate::mail::MailTopic;
-use crate::refund;
 use crate::state::{KeyPoolState, Package};
 use crate::values::{Code, Money};
 
@@ -73,8 +72,8 @@ pub(super) fn renew(tx: &mut Tx<'_>, id: PackageId) -> Result<Outcome, Error> {
     let found = package(tx, id)?;
     let t = &found.template;
     let input = PackageInput::Renew { window_days: t.renewal_window_days, grace_days: t.renewal_grace_days, term_months: t.term_months };
-    let PackageState::Active { expires_at } = package::transition(&found.state, &input, tx.now)? else {
-        return Err(Error::storage("renewal did not leave the package active"));
+    let PackageFact::Renewed { expires_at } = PackageMachine::decide(&found.state, &input, tx.now)? else {
+        return Err(Error::storage("renewal did not renew the package"));
     };
     tx.emit(Event::PackageRenewed { package: id, expires_at });
     Ok(Outcome::PackageRenewed { package: id, expires_at })
@@ -106,36 +105,30 @@ fn answer(tx: &mut Tx<'_>, target: CancellationTarget, name: String, result: Res
     Ok(outcome)
 }
 
-fn refusal(result: Result<PackageState, Error>) -> Result<Option<RefundRefusal>, Error> {
-    match result {
-        Ok(_) => Ok(None),
-        Err(Error::RefundNotAllowed { reason }) => Ok(Some(reason)),
+/// The machine's answer to a cancellation: granted (`Ok`), refused with a
+/// reason that is recorded as the request's answer (R30), or an error of
+/// the input (an offer not running at all) that records nothing.
+fn judged<F>(decided: Result<F, Error>) -> Result<Result<(), RefundRefusal>, Error> {
+    match decided {
+        Ok(_) => Ok(Ok(())),
+        Err(Error::RefundNotAllowed { reason }) => Ok(Err(reason)),
         Err(other) => Err(other),
     }
 }
 
 pub(super) fn cancel_package(tx: &mut Tx<'_>, id: PackageId) -> Result<Outcome, Error> {
     let found = package(tx, id)?;
-    let input = PackageInput::Cancel { purchased_at: found.purchased_at, software_activated: tx.state.software_activated(found) };
-    let result = match refusal(package::transition(&found.state, &input, tx.now))? {
-        None => Ok(found.template.price.clone()),
-        Some(reason) => Err(reason),
-    };
+    let input = PackageInput::Cancel(found.refund_terms(tx.state));
+    let result = judged(PackageMachine::decide(&found.state, &input, tx.now))?.map(|()| found.template.price.clone());
     answer(tx, CancellationTarget::Package(id), found.template.name.clone(), result)
 }
 
 pub(super) fn cancel_offer(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Error> {
     let (benefit, found) = tx.state.offer(id).ok_or_else(|| Error::not_found("offer", id))?;
     let owner = package(tx, benefit.package)?;
-    // The offer must be running to be cancelled at all; an unfit state is an input error, not a request.
-    let result = match offer::transition(&found.state, &OfferInput::Cancel, tx.now) {
-        Err(Error::RefundNotAllowed { reason }) => Err(reason),
-        Err(other) => return Err(other),
-        // Fix: the offer of a refunded package ended with it; it was refunded once already.
-        Ok(_) if matches!(owner.state, PackageState::Cancelled { .. }) => Err(RefundRefusal::AlreadyCancelled),
-        // R29 applies to offers too, on the package's purchase.
-        Ok(_) => refund::assess(owner.purchased_at, tx.state.software_activated(owner), tx.now)
-            .map(|()| Money::zero(owner.template.price.currency.clone())),
-    };
+    // R29 applies to offers too, on the terms of the package they came with;
+    // an offer is part of the package's price, so nothing is paid back for it.
+    let input = OfferInput::Cancel(owner.refund_terms(tx.state));
+    let result = judged(OfferMachine::decide(&found.state, &input, tx.now))?.map(|()| Money::zero(owner.template.price.currency.clone()));
     answer(tx, CancellationTarget::Offer(id), found.name.clone(), result)
 }

@@ -32,25 +32,40 @@ pub enum RequestInput {
     Withdraw,
 }
 
+/// What happened to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestFact {
+    /// Delivered at this moment.
+    Completed(Timestamp),
+    /// Withdrawn at this moment; its hours return to the balance.
+    Withdrawn(Timestamp),
+}
+
 /// The request lifecycle.
 pub struct AdvisoryMachine;
-
-/// The request transition function.
-pub fn transition(state: &RequestState, input: &RequestInput, now: Timestamp) -> Result<RequestState, Error> {
-    use RequestInput as I;
-    use RequestState as S;
-    match (state, input) {
-        // --- Submitted ---
-        (S::Submitted, I::Complete) => Ok(S::Completed { completed_at: now }),
-        (S::Submitted, I::Withdraw) => Ok(S::Withdrawn { withdrawn_at: now }),
-        _ => Err(refuse::<AdvisoryMachine>(state, input)),
-    }
-}
 
 impl Machine for AdvisoryMachine {
     type State = RequestState;
     type Input = RequestInput;
+    type Fact = RequestFact;
     const NAME: &'static str = "assistance request";
+
+    fn decide(state: &RequestState, input: &RequestInput, now: Timestamp) -> Result<RequestFact, Error> {
+        match (state, input) {
+            // --- Submitted ---
+            (RequestState::Submitted, RequestInput::Complete) => Ok(RequestFact::Completed(now)),
+            (RequestState::Submitted, RequestInput::Withdraw) => Ok(RequestFact::Withdrawn(now)),
+            _ => Err(refuse::<AdvisoryMachine>(state, input)),
+        }
+    }
+
+    fn evolve(state: &RequestState, fact: &RequestFact) -> Result<RequestState, Error> {
+        match (state, fact) {
+            (RequestState::Submitted, RequestFact::Completed(at)) => Ok(RequestState::Completed { completed_at: *at }),
+            (RequestState::Submitted, RequestFact::Withdrawn(at)) => Ok(RequestState::Withdrawn { withdrawn_at: *at }),
+            _ => Err(super::not_replayable::<AdvisoryMachine>(state)),
+        }
+    }
 
     fn sample_states() -> Vec<RequestState> {
         let now = super::fixed_now_for_tables();
@@ -59,10 +74,6 @@ impl Machine for AdvisoryMachine {
 
     fn sample_inputs() -> Vec<RequestInput> {
         vec![RequestInput::Complete, RequestInput::Withdraw]
-    }
-
-    fn step(state: &RequestState, input: &RequestInput, now: Timestamp) -> Result<RequestState, Error> {
-        transition(state, input, now)
     }
 
     fn state_name(state: &RequestState) -> String {

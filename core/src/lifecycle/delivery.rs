@@ -39,26 +39,21 @@ pub enum DeliveryInput {
     },
 }
 
+/// What a dispatch attempt did to a mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryFact {
+    /// Accepted at this moment.
+    Sent(Timestamp),
+    /// Refused, with the mailer's error (cut to 500 characters).
+    Failed(String),
+}
+
 /// The outbox-mail lifecycle.
 pub struct DeliveryMachine;
 
-/// The delivery transition function.
+/// Decides a dispatch report and evolves by it: the mail's next state.
 pub fn transition(state: &DeliveryState, input: &DeliveryInput, now: Timestamp) -> Result<DeliveryState, Error> {
-    use DeliveryInput as I;
-    use DeliveryState as S;
-    let attempts = match state {
-        S::Pending => 0,
-        S::Failed { attempts, .. } | S::Sent { attempts, .. } => *attempts,
-    };
-    match (state, input) {
-        // --- Pending / Failed ---
-        (S::Pending | S::Failed { .. }, I::Accepted) => Ok(S::Sent { sent_at: now, attempts: attempts.saturating_add(1) }),
-        (S::Pending | S::Failed { .. }, I::Refused { error }) => {
-            Ok(S::Failed { attempts: attempts.saturating_add(1), last_error: error.chars().take(500).collect() })
-        }
-        // --- Sent --- (B6: an acknowledged mail is never sent again)
-        _ => Err(refuse::<DeliveryMachine>(state, input)),
-    }
+    super::transition::<DeliveryMachine>(state, input, now).map(|(next, _)| next)
 }
 
 impl DeliveryState {
@@ -71,7 +66,33 @@ impl DeliveryState {
 impl Machine for DeliveryMachine {
     type State = DeliveryState;
     type Input = DeliveryInput;
+    type Fact = DeliveryFact;
     const NAME: &'static str = "mail delivery";
+
+    fn decide(state: &DeliveryState, input: &DeliveryInput, now: Timestamp) -> Result<DeliveryFact, Error> {
+        match (state, input) {
+            // --- Pending / Failed ---
+            (DeliveryState::Pending | DeliveryState::Failed { .. }, DeliveryInput::Accepted) => Ok(DeliveryFact::Sent(now)),
+            (DeliveryState::Pending | DeliveryState::Failed { .. }, DeliveryInput::Refused { error }) => {
+                Ok(DeliveryFact::Failed(error.chars().take(500).collect()))
+            }
+            // --- Sent --- (B6: an acknowledged mail is never sent again)
+            _ => Err(refuse::<DeliveryMachine>(state, input)),
+        }
+    }
+
+    fn evolve(state: &DeliveryState, fact: &DeliveryFact) -> Result<DeliveryState, Error> {
+        let attempts = match state {
+            DeliveryState::Pending => 0,
+            DeliveryState::Failed { attempts, .. } => *attempts,
+            DeliveryState::Sent { .. } => return Err(super::not_replayable::<DeliveryMachine>(state)),
+        }
+        .saturating_add(1);
+        Ok(match fact {
+            DeliveryFact::Sent(sent_at) => DeliveryState::Sent { sent_at: *sent_at, attempts },
+            DeliveryFact::Failed(error) => DeliveryState::Failed { attempts, last_error: error.clone() },
+        })
+    }
 
     fn sample_states() -> Vec<DeliveryState> {
         let now = super::fixed_now_for_tables();
@@ -84,10 +105,6 @@ impl Machine for DeliveryMachine {
 
     fn sample_inputs() -> Vec<DeliveryInput> {
         vec![DeliveryInput::Accepted, DeliveryInput::Refused { error: "connection refused".into() }]
-    }
-
-    fn step(state: &DeliveryState, input: &DeliveryInput, now: Timestamp) -> Result<DeliveryState, Error> {
-        transition(state, input, now)
     }
 
     fn state_name(state: &DeliveryState) -> String {

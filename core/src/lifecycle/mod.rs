@@ -1,12 +1,17 @@
-//! Every lifecycle as an explicit state machine: an enum of states, an enum
-//! of inputs and one pure `transition` function. Illegal steps are typed
-//! errors that leave the state unchanged. `README.md` beside this file draws
-//! each machine; `render_table` prints its full table for snapshot tests.
+//! Every lifecycle as an explicit state machine, in the decide/evolve shape:
+//! `decide(state, input, now)` judges an input and returns the fact it
+//! causes (or a typed refusal, leaving the state as it was); `evolve(state,
+//! fact)` is the only code that computes a next state. Deciding a command
+//! and folding a stored event both end in the same `evolve`, so a transition
+//! is written once. `README.md` beside this file draws each machine;
+//! `render_table` prints its full table, from the same two functions, for
+//! snapshot tests.
 
 pub mod advisory;
 pub mod delivery;
 pub mod offer;
 pub mod package;
+pub mod reminder;
 pub mod seat;
 pub mod software;
 pub mod technical;
@@ -18,24 +23,42 @@ use crate::error::Error;
 /// A point in time, always UTC (B8).
 pub type Timestamp = DateTime<Utc>;
 
-/// What every machine offers to the table renderer.
+/// A lifecycle: its states, the inputs it judges and the facts it records.
 pub trait Machine {
     /// State type.
     type State: std::fmt::Debug;
-    /// Input type.
+    /// Input type: what is asked of the machine.
     type Input: std::fmt::Debug;
+    /// What happened: the fact an accepted input causes, recorded as an event.
+    type Fact: std::fmt::Debug;
     /// Name used in errors (`package`, `seat`, ...).
     const NAME: &'static str;
+    /// Judges `input` in `state` at `now`: the fact it causes, or why not.
+    fn decide(state: &Self::State, input: &Self::Input, now: Timestamp) -> Result<Self::Fact, Error>;
+    /// The state after `fact`. Fails only for a fact that cannot follow
+    /// `state`, which a log written by this library never holds.
+    fn evolve(state: &Self::State, fact: &Self::Fact) -> Result<Self::State, Error>;
     /// One representative of every state.
     fn sample_states() -> Vec<Self::State>;
     /// One representative of every input.
     fn sample_inputs() -> Vec<Self::Input>;
-    /// The transition function.
-    fn step(state: &Self::State, input: &Self::Input, now: Timestamp) -> Result<Self::State, Error>;
     /// Short name of a state for tables and errors.
     fn state_name(state: &Self::State) -> String;
     /// Short name of an input for tables and errors.
     fn input_name(input: &Self::Input) -> String;
+}
+
+/// Decides `input` and evolves by the fact: the next state and the fact.
+pub fn transition<M: Machine>(state: &M::State, input: &M::Input, now: Timestamp) -> Result<(M::State, M::Fact), Error> {
+    let fact = M::decide(state, input, now)?;
+    let next = M::evolve(state, &fact)?;
+    Ok((next, fact))
+}
+
+/// Folds `fact` into `state` in place (the fold's one way to move a machine).
+pub(crate) fn apply<M: Machine>(state: &mut M::State, fact: &M::Fact) -> Result<(), Error> {
+    *state = M::evolve(state, fact)?;
+    Ok(())
 }
 
 /// Renders the full transition table of `M`: every sample state against
@@ -44,8 +67,8 @@ pub fn render_table<M: Machine>(now: Timestamp) -> String {
     let mut out = format!("# {} transitions\n", M::NAME);
     for state in M::sample_states() {
         for input in M::sample_inputs() {
-            let result = match M::step(&state, &input, now) {
-                Ok(next) => M::state_name(&next),
+            let result = match transition::<M>(&state, &input, now) {
+                Ok((next, _)) => M::state_name(&next),
                 Err(err) => format!("error {}", err.code()),
             };
             out.push_str(&format!("{:<22} --{:<18}--> {}\n", M::state_name(&state), M::input_name(&input), result));
@@ -56,6 +79,13 @@ pub fn render_table<M: Machine>(now: Timestamp) -> String {
 
 pub(crate) fn refuse<M: Machine>(state: &M::State, input: &M::Input) -> Error {
     Error::InvalidTransition { machine: M::NAME, state: M::state_name(state), input: M::input_name(input) }
+}
+
+/// The error of a stored fact that cannot follow the state it is folded
+/// into: the log was not written by this library, or was damaged.
+/// (The fact itself is not shown: it may hold an address.)
+pub(crate) fn not_replayable<M: Machine>(state: &M::State) -> Error {
+    Error::storage(format!("event log does not replay: a {} step cannot follow state {}", M::NAME, M::state_name(state)))
 }
 
 /// The first moment the library records: 0001-01-01T00:00:00Z.
@@ -119,6 +149,7 @@ mod tests {
         insta::assert_snapshot!("package", render_table::<package::PackageMachine>(now));
         insta::assert_snapshot!("software", render_table::<software::SoftwareMachine>(now));
         insta::assert_snapshot!("seat", render_table::<seat::SeatMachine>(now));
+        insta::assert_snapshot!("reminder", render_table::<reminder::ReminderMachine>(now));
         insta::assert_snapshot!("technical", render_table::<technical::TechnicalMachine>(now));
         insta::assert_snapshot!("offer", render_table::<offer::OfferMachine>(now));
         insta::assert_snapshot!("advisory", render_table::<advisory::AdvisoryMachine>(now));

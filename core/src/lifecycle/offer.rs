@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Machine, Timestamp, add_days, add_days_saturating, refuse};
+use super::{Machine, Timestamp, add_days, add_days_saturating, refuse, sub_days};
 use crate::error::{Error, RefundRefusal};
+use crate::refund::RefundTerms;
 
 /// Where an offer is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,43 +56,97 @@ pub enum OfferInput {
     },
     /// The clock passed the expiry.
     Expire,
-    /// A cancellation request; the package-level refund rule was checked by the caller.
-    Cancel,
+    /// A cancellation request, judged on the refund terms of the offer's package (R29).
+    Cancel(RefundTerms),
+}
+
+/// What happened to an offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferFact {
+    /// Activated at `requested_at`; active from `active_at`.
+    Activated {
+        /// When it was activated.
+        requested_at: Timestamp,
+        /// When it becomes active.
+        active_at: Timestamp,
+    },
+    /// The lead time passed: active since the pending `active_at`, until `expires_at`.
+    Fulfilled {
+        /// When it expires.
+        expires_at: Timestamp,
+    },
+    /// The run ended (at the end of the active run).
+    Expired,
+    /// Cancelled by a service request, or with its package.
+    Cancelled {
+        /// When.
+        cancelled_at: Timestamp,
+    },
+}
+
+impl OfferState {
+    /// The next time-driven step of an offer that runs `duration_days`.
+    pub fn next_due(&self, duration_days: u32) -> Option<(Timestamp, OfferInput)> {
+        match self {
+            Self::Pending { active_at, .. } => Some((*active_at, OfferInput::Fulfil { duration_days })),
+            Self::Active { expires_at, .. } => Some((*expires_at, OfferInput::Expire)),
+            _ => None,
+        }
+    }
 }
 
 /// The offer lifecycle.
 pub struct OfferMachine;
 
-/// The offer transition function.
-pub fn transition(state: &OfferState, input: &OfferInput, now: Timestamp) -> Result<OfferState, Error> {
-    use OfferInput as I;
-    use OfferState as S;
-    match (state, input) {
-        // --- Available / Expired ---
-        (S::Available | S::Expired { .. }, I::Activate { lead_days, duration_days }) => {
-            let active_at = add_days(now, *lead_days)?;
-            // Its whole run must fit the calendar, checked now rather than
-            // when it falls due, where a refusal would stall the catch-up.
-            add_days(active_at, *duration_days)?;
-            Ok(S::Pending { requested_at: now, active_at })
-        }
-        // --- Pending ---
-        (S::Pending { active_at, .. }, I::Fulfil { duration_days }) if now >= *active_at => {
-            Ok(S::Active { since: *active_at, expires_at: add_days(*active_at, *duration_days)? })
-        }
-        (S::Pending { .. } | S::Active { .. }, I::Cancel) => Ok(S::Cancelled { cancelled_at: now }),
-        // --- Active ---
-        (S::Active { expires_at, .. }, I::Expire) if now >= *expires_at => Ok(S::Expired { expired_at: *expires_at }),
-        // --- Cancelled ---
-        (S::Cancelled { .. }, I::Cancel) => Err(Error::RefundNotAllowed { reason: RefundRefusal::AlreadyCancelled }),
-        _ => Err(refuse::<OfferMachine>(state, input)),
-    }
-}
-
 impl Machine for OfferMachine {
     type State = OfferState;
     type Input = OfferInput;
+    type Fact = OfferFact;
     const NAME: &'static str = "offer";
+
+    fn decide(state: &OfferState, input: &OfferInput, now: Timestamp) -> Result<OfferFact, Error> {
+        use OfferInput as I;
+        use OfferState as S;
+        match (state, input) {
+            // --- Available / Expired ---
+            (S::Available | S::Expired { .. }, I::Activate { lead_days, duration_days }) => {
+                let active_at = add_days(now, *lead_days)?;
+                // Its whole run must fit the calendar, checked now rather than
+                // when it falls due, where a refusal would stall the catch-up.
+                add_days(active_at, *duration_days)?;
+                Ok(OfferFact::Activated { requested_at: now, active_at })
+            }
+            // --- Pending ---
+            (S::Pending { active_at, .. }, I::Fulfil { duration_days }) if now >= *active_at => {
+                Ok(OfferFact::Fulfilled { expires_at: add_days(*active_at, *duration_days)? })
+            }
+            (S::Pending { .. } | S::Active { .. }, I::Cancel(terms)) => {
+                terms.assess(now).map_err(|reason| Error::RefundNotAllowed { reason })?;
+                Ok(OfferFact::Cancelled { cancelled_at: now })
+            }
+            // --- Active ---
+            (S::Active { expires_at, .. }, I::Expire) if now >= *expires_at => Ok(OfferFact::Expired),
+            // --- Cancelled ---
+            (S::Cancelled { .. }, I::Cancel(_)) => Err(Error::RefundNotAllowed { reason: RefundRefusal::AlreadyCancelled }),
+            _ => Err(refuse::<OfferMachine>(state, input)),
+        }
+    }
+
+    fn evolve(state: &OfferState, fact: &OfferFact) -> Result<OfferState, Error> {
+        match (state, fact) {
+            (_, OfferFact::Activated { requested_at, active_at }) => {
+                Ok(OfferState::Pending { requested_at: *requested_at, active_at: *active_at })
+            }
+            (OfferState::Pending { active_at, .. }, OfferFact::Fulfilled { expires_at }) => {
+                Ok(OfferState::Active { since: *active_at, expires_at: *expires_at })
+            }
+            (OfferState::Active { expires_at, .. }, OfferFact::Expired) => Ok(OfferState::Expired { expired_at: *expires_at }),
+            // An offer cancelled twice (itself, then with its package) keeps its first cancellation.
+            (OfferState::Cancelled { .. }, OfferFact::Cancelled { .. }) => Ok(state.clone()),
+            (_, OfferFact::Cancelled { cancelled_at }) => Ok(OfferState::Cancelled { cancelled_at: *cancelled_at }),
+            (_, OfferFact::Fulfilled { .. } | OfferFact::Expired) => Err(super::not_replayable::<OfferMachine>(state)),
+        }
+    }
 
     fn sample_states() -> Vec<OfferState> {
         let now = super::fixed_now_for_tables();
@@ -111,12 +166,12 @@ impl Machine for OfferMachine {
             OfferInput::Activate { lead_days: 5, duration_days: 365 },
             OfferInput::Fulfil { duration_days: 365 },
             OfferInput::Expire,
-            OfferInput::Cancel,
+            OfferInput::Cancel(RefundTerms {
+                purchased_at: sub_days(super::fixed_now_for_tables(), 3),
+                window_days: crate::refund::REFUND_WINDOW_DAYS,
+                software_activated: false,
+            }),
         ]
-    }
-
-    fn step(state: &OfferState, input: &OfferInput, now: Timestamp) -> Result<OfferState, Error> {
-        transition(state, input, now)
     }
 
     fn state_name(state: &OfferState) -> String {
@@ -135,7 +190,7 @@ impl Machine for OfferMachine {
             OfferInput::Activate { .. } => "activate".into(),
             OfferInput::Fulfil { .. } => "fulfil".into(),
             OfferInput::Expire => "expire".into(),
-            OfferInput::Cancel => "cancel".into(),
+            OfferInput::Cancel(_) => "cancel".into(),
         }
     }
 }

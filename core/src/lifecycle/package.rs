@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Machine, Timestamp, add_days_saturating, add_months, refuse, sub_days};
 use crate::error::{Error, RefundRefusal};
-
-pub use crate::refund::REFUND_WINDOW_DAYS;
+use crate::refund::RefundTerms;
 
 /// Where a package is in its life.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +28,16 @@ pub enum PackageState {
     },
 }
 
+impl PackageState {
+    /// The moment the package's next time-driven step falls due: its expiry.
+    pub fn next_due(&self) -> Option<(Timestamp, PackageInput)> {
+        match self {
+            Self::Active { expires_at } => Some((*expires_at, PackageInput::Expire)),
+            Self::Expired { .. } | Self::Cancelled { .. } => None,
+        }
+    }
+}
+
 /// What can happen to a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PackageInput {
@@ -43,54 +52,75 @@ pub enum PackageInput {
     },
     /// The clock passed the end of the term.
     Expire,
-    /// A cancellation request (R29).
-    Cancel {
-        /// When the package was bought.
-        purchased_at: Timestamp,
-        /// Whether any key of the package was revealed (P1).
-        software_activated: bool,
+    /// A cancellation request (R29), judged on the package's refund terms.
+    Cancel(RefundTerms),
+}
+
+/// What happened to a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageFact {
+    /// A new term runs until `expires_at`.
+    Renewed {
+        /// End of the new term.
+        expires_at: Timestamp,
+    },
+    /// The term ended (at the end of the active term).
+    Expired,
+    /// Cancelled with a refund.
+    Cancelled {
+        /// When.
+        cancelled_at: Timestamp,
     },
 }
 
 /// The package lifecycle.
 pub struct PackageMachine;
 
-/// The package transition function.
-pub fn transition(state: &PackageState, input: &PackageInput, now: Timestamp) -> Result<PackageState, Error> {
-    use PackageInput as I;
-    use PackageState as S;
-    match (state, input) {
-        // --- Active ---
-        (S::Active { expires_at }, I::Renew { window_days, grace_days, term_months })
-        | (S::Expired { expired_at: expires_at }, I::Renew { window_days, grace_days, term_months }) => {
-            let opens = sub_days(*expires_at, *window_days);
-            let closes = add_days_saturating(*expires_at, *grace_days);
-            if now < opens {
-                return Err(Error::precondition(format!("renewal opens at {}", opens.to_rfc3339())));
-            }
-            if now > closes {
-                return Err(Error::precondition(format!("renewal closed at {}", closes.to_rfc3339())));
-            }
-            // P2: the new term starts where the old one ends, not at `now`.
-            Ok(S::Active { expires_at: add_months(*expires_at, *term_months)? })
-        }
-        (S::Active { expires_at }, I::Expire) if now >= *expires_at => Ok(S::Expired { expired_at: *expires_at }),
-        (S::Active { .. }, I::Cancel { purchased_at, software_activated }) => {
-            crate::refund::assess(*purchased_at, *software_activated, now).map_err(|reason| Error::RefundNotAllowed { reason })?;
-            Ok(S::Cancelled { cancelled_at: now })
-        }
-        // --- Expired ---
-        (S::Expired { .. }, I::Cancel { .. }) => Err(Error::RefundNotAllowed { reason: RefundRefusal::WindowClosed }),
-        // --- Cancelled ---
-        (S::Cancelled { .. }, I::Cancel { .. }) => Err(Error::RefundNotAllowed { reason: RefundRefusal::AlreadyCancelled }),
-        _ => Err(refuse::<PackageMachine>(state, input)),
-    }
-}
-
 impl Machine for PackageMachine {
     type State = PackageState;
     type Input = PackageInput;
+    type Fact = PackageFact;
     const NAME: &'static str = "package";
+
+    fn decide(state: &PackageState, input: &PackageInput, now: Timestamp) -> Result<PackageFact, Error> {
+        use PackageInput as I;
+        use PackageState as S;
+        match (state, input) {
+            // --- Active / Expired ---
+            (S::Active { expires_at }, I::Renew { window_days, grace_days, term_months })
+            | (S::Expired { expired_at: expires_at }, I::Renew { window_days, grace_days, term_months }) => {
+                let opens = sub_days(*expires_at, *window_days);
+                let closes = add_days_saturating(*expires_at, *grace_days);
+                if now < opens {
+                    return Err(Error::precondition(format!("renewal opens at {}", opens.to_rfc3339())));
+                }
+                if now > closes {
+                    return Err(Error::precondition(format!("renewal closed at {}", closes.to_rfc3339())));
+                }
+                // P2: the new term starts where the old one ends, not at `now`.
+                Ok(PackageFact::Renewed { expires_at: add_months(*expires_at, *term_months)? })
+            }
+            (S::Active { expires_at }, I::Expire) if now >= *expires_at => Ok(PackageFact::Expired),
+            (S::Active { .. }, I::Cancel(terms)) => {
+                terms.assess(now).map_err(|reason| Error::RefundNotAllowed { reason })?;
+                Ok(PackageFact::Cancelled { cancelled_at: now })
+            }
+            // --- Expired ---
+            (S::Expired { .. }, I::Cancel(_)) => Err(Error::RefundNotAllowed { reason: RefundRefusal::WindowClosed }),
+            // --- Cancelled ---
+            (S::Cancelled { .. }, I::Cancel(_)) => Err(Error::RefundNotAllowed { reason: RefundRefusal::AlreadyCancelled }),
+            _ => Err(refuse::<PackageMachine>(state, input)),
+        }
+    }
+
+    fn evolve(state: &PackageState, fact: &PackageFact) -> Result<PackageState, Error> {
+        match (state, fact) {
+            (_, PackageFact::Renewed { expires_at }) => Ok(PackageState::Active { expires_at: *expires_at }),
+            (PackageState::Active { expires_at }, PackageFact::Expired) => Ok(PackageState::Expired { expired_at: *expires_at }),
+            (_, PackageFact::Expired) => Err(super::not_replayable::<PackageMachine>(state)),
+            (_, PackageFact::Cancelled { cancelled_at }) => Ok(PackageState::Cancelled { cancelled_at: *cancelled_at }),
+        }
+    }
 
     fn sample_states() -> Vec<PackageState> {
         let now = super::fixed_now_for_tables();
@@ -104,17 +134,18 @@ impl Machine for PackageMachine {
 
     fn sample_inputs() -> Vec<PackageInput> {
         let now = super::fixed_now_for_tables();
+        let terms = |days_ago, software_activated| RefundTerms {
+            purchased_at: sub_days(now, days_ago),
+            window_days: crate::refund::REFUND_WINDOW_DAYS,
+            software_activated,
+        };
         vec![
             PackageInput::Renew { window_days: 90, grace_days: 30, term_months: 12 },
             PackageInput::Expire,
-            PackageInput::Cancel { purchased_at: sub_days(now, 3), software_activated: false },
-            PackageInput::Cancel { purchased_at: sub_days(now, 3), software_activated: true },
-            PackageInput::Cancel { purchased_at: sub_days(now, 31), software_activated: false },
+            PackageInput::Cancel(terms(3, false)),
+            PackageInput::Cancel(terms(3, true)),
+            PackageInput::Cancel(terms(31, false)),
         ]
-    }
-
-    fn step(state: &PackageState, input: &PackageInput, now: Timestamp) -> Result<PackageState, Error> {
-        transition(state, input, now)
     }
 
     fn state_name(state: &PackageState) -> String {
@@ -130,11 +161,9 @@ impl Machine for PackageMachine {
         match input {
             PackageInput::Renew { .. } => "renew".into(),
             PackageInput::Expire => "expire".into(),
-            PackageInput::Cancel { software_activated: true, .. } => "cancel(activated)".into(),
-            PackageInput::Cancel { purchased_at, .. } if *purchased_at < sub_days(super::fixed_now_for_tables(), REFUND_WINDOW_DAYS) => {
-                "cancel(late)".into()
-            }
-            PackageInput::Cancel { .. } => "cancel".into(),
+            PackageInput::Cancel(terms) if terms.software_activated => "cancel(activated)".into(),
+            PackageInput::Cancel(terms) if terms.assess(super::fixed_now_for_tables()).is_err() => "cancel(late)".into(),
+            PackageInput::Cancel(_) => "cancel".into(),
         }
     }
 }

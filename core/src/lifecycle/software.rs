@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Machine, Timestamp, add_months, refuse};
+use super::{Machine, Timestamp, add_months, calendar_end, refuse};
 use crate::error::Error;
 
 /// Whether the keys of a benefit were revealed.
@@ -26,6 +26,21 @@ pub enum SoftwareState {
     },
 }
 
+impl SoftwareState {
+    /// True once a key was revealed (P1: this closes the refund).
+    pub fn is_activated(&self) -> bool {
+        !matches!(self, Self::NotActivated)
+    }
+
+    /// The moment the next time-driven step falls due: a redeemed term's end.
+    pub fn next_due(&self) -> Option<(Timestamp, SoftwareInput)> {
+        match self {
+            Self::Activated { expires_at: Some(end), .. } => Some((*end, SoftwareInput::Expire)),
+            _ => None,
+        }
+    }
+}
+
 /// What can happen to a keyed benefit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SoftwareInput {
@@ -38,33 +53,68 @@ pub enum SoftwareInput {
     Expire,
 }
 
+/// What happened to a keyed benefit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SoftwareFact {
+    /// Keys were shown at `at`; a first reveal of a license-based
+    /// subscription starts its term of `term_months`.
+    Revealed {
+        /// When.
+        at: Timestamp,
+        /// Term of a redeemed key.
+        term_months: Option<u32>,
+    },
+    /// The redeemed term ended.
+    Expired,
+}
+
 /// The keyed-benefit lifecycle.
 pub struct SoftwareMachine;
-
-/// The keyed-benefit transition function.
-pub fn transition(state: &SoftwareState, input: &SoftwareInput, now: Timestamp) -> Result<SoftwareState, Error> {
-    use SoftwareInput as I;
-    use SoftwareState as S;
-    match (state, input) {
-        // --- NotActivated ---
-        (S::NotActivated, I::Reveal { term_months }) => {
-            let expires_at = term_months.map(|months| add_months(now, months)).transpose()?;
-            Ok(S::Activated { activated_at: now, expires_at })
-        }
-        // --- Activated ---
-        // Revealing again shows the same keys; a key is redeemed once (P4), so the term does not restart.
-        (S::Activated { .. }, I::Reveal { .. }) => Ok(state.clone()),
-        (S::Activated { expires_at: Some(end), .. }, I::Expire) if now >= *end => Ok(S::Expired { expired_at: *end }),
-        // --- Expired ---
-        (S::Expired { .. }, I::Reveal { .. }) => Ok(state.clone()),
-        _ => Err(refuse::<SoftwareMachine>(state, input)),
-    }
-}
 
 impl Machine for SoftwareMachine {
     type State = SoftwareState;
     type Input = SoftwareInput;
+    type Fact = SoftwareFact;
     const NAME: &'static str = "software activation";
+
+    fn decide(state: &SoftwareState, input: &SoftwareInput, now: Timestamp) -> Result<SoftwareFact, Error> {
+        use SoftwareInput as I;
+        use SoftwareState as S;
+        match (state, input) {
+            // --- NotActivated ---
+            (S::NotActivated, I::Reveal { term_months }) => {
+                // The term must end inside the calendar: checked here, where a
+                // refusal reaches the caller, not when it is folded.
+                if let Some(months) = term_months {
+                    add_months(now, *months)?;
+                }
+                Ok(SoftwareFact::Revealed { at: now, term_months: *term_months })
+            }
+            // --- Activated / Expired ---
+            // Revealing again shows the same keys; a key is redeemed once (P4), so the term does not restart.
+            (S::Activated { .. } | S::Expired { .. }, I::Reveal { term_months }) => {
+                Ok(SoftwareFact::Revealed { at: now, term_months: *term_months })
+            }
+            (S::Activated { expires_at: Some(end), .. }, I::Expire) if now >= *end => Ok(SoftwareFact::Expired),
+            _ => Err(refuse::<SoftwareMachine>(state, input)),
+        }
+    }
+
+    fn evolve(state: &SoftwareState, fact: &SoftwareFact) -> Result<SoftwareState, Error> {
+        match (state, fact) {
+            (SoftwareState::NotActivated, SoftwareFact::Revealed { at, term_months }) => {
+                // Replay never refuses what was recorded: the term was checked
+                // against the calendar when the reveal was decided.
+                let expires_at = term_months.map(|months| add_months(*at, months).unwrap_or_else(|_| calendar_end()));
+                Ok(SoftwareState::Activated { activated_at: *at, expires_at })
+            }
+            (_, SoftwareFact::Revealed { .. }) => Ok(state.clone()),
+            (SoftwareState::Activated { expires_at: Some(end), .. }, SoftwareFact::Expired) => {
+                Ok(SoftwareState::Expired { expired_at: *end })
+            }
+            (_, SoftwareFact::Expired) => Err(super::not_replayable::<SoftwareMachine>(state)),
+        }
+    }
 
     fn sample_states() -> Vec<SoftwareState> {
         let now = super::fixed_now_for_tables();
@@ -78,10 +128,6 @@ impl Machine for SoftwareMachine {
 
     fn sample_inputs() -> Vec<SoftwareInput> {
         vec![SoftwareInput::Reveal { term_months: None }, SoftwareInput::Reveal { term_months: Some(12) }, SoftwareInput::Expire]
-    }
-
-    fn step(state: &SoftwareState, input: &SoftwareInput, now: Timestamp) -> Result<SoftwareState, Error> {
-        transition(state, input, now)
     }
 
     fn state_name(state: &SoftwareState) -> String {

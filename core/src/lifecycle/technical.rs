@@ -52,33 +52,74 @@ pub enum TechnicalInput {
     Fulfil,
 }
 
-/// The technical-activation lifecycle.
-pub struct TechnicalMachine;
+/// What happened to a technical activation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TechnicalFact {
+    /// Assigned at `requested_at`; active from `active_at`.
+    Assigned {
+        /// The user.
+        user: UserId,
+        /// The alternate address.
+        alternate_email: Email,
+        /// When it was assigned.
+        requested_at: Timestamp,
+        /// When it becomes active.
+        active_at: Timestamp,
+    },
+    /// The lead time passed: active since the pending `active_at`.
+    Fulfilled,
+}
 
-/// The technical-activation transition function.
-pub fn transition(state: &TechnicalState, input: &TechnicalInput, now: Timestamp) -> Result<TechnicalState, Error> {
-    use TechnicalInput as I;
-    use TechnicalState as S;
-    match (state, input) {
-        // --- NotActivated ---
-        (S::NotActivated, I::Assign { user, alternate_email, lead_days }) => Ok(S::Pending {
-            user: *user,
-            alternate_email: alternate_email.clone(),
-            requested_at: now,
-            active_at: add_days(now, *lead_days)?,
-        }),
-        // --- Pending ---
-        (S::Pending { user, alternate_email, active_at, .. }, I::Fulfil) if now >= *active_at => {
-            Ok(S::Active { user: *user, alternate_email: alternate_email.clone(), since: *active_at })
+impl TechnicalState {
+    /// The moment the next time-driven step falls due: the end of the lead time.
+    pub fn next_due(&self) -> Option<(Timestamp, TechnicalInput)> {
+        match self {
+            Self::Pending { active_at, .. } => Some((*active_at, TechnicalInput::Fulfil)),
+            _ => None,
         }
-        _ => Err(refuse::<TechnicalMachine>(state, input)),
     }
 }
+
+/// The technical-activation lifecycle.
+pub struct TechnicalMachine;
 
 impl Machine for TechnicalMachine {
     type State = TechnicalState;
     type Input = TechnicalInput;
+    type Fact = TechnicalFact;
     const NAME: &'static str = "technical activation";
+
+    fn decide(state: &TechnicalState, input: &TechnicalInput, now: Timestamp) -> Result<TechnicalFact, Error> {
+        use TechnicalInput as I;
+        use TechnicalState as S;
+        match (state, input) {
+            // --- NotActivated ---
+            (S::NotActivated, I::Assign { user, alternate_email, lead_days }) => Ok(TechnicalFact::Assigned {
+                user: *user,
+                alternate_email: alternate_email.clone(),
+                requested_at: now,
+                active_at: add_days(now, *lead_days)?,
+            }),
+            // --- Pending ---
+            (S::Pending { active_at, .. }, I::Fulfil) if now >= *active_at => Ok(TechnicalFact::Fulfilled),
+            _ => Err(refuse::<TechnicalMachine>(state, input)),
+        }
+    }
+
+    fn evolve(state: &TechnicalState, fact: &TechnicalFact) -> Result<TechnicalState, Error> {
+        match (state, fact) {
+            (_, TechnicalFact::Assigned { user, alternate_email, requested_at, active_at }) => Ok(TechnicalState::Pending {
+                user: *user,
+                alternate_email: alternate_email.clone(),
+                requested_at: *requested_at,
+                active_at: *active_at,
+            }),
+            (TechnicalState::Pending { user, alternate_email, active_at, .. }, TechnicalFact::Fulfilled) => {
+                Ok(TechnicalState::Active { user: *user, alternate_email: alternate_email.clone(), since: *active_at })
+            }
+            (_, TechnicalFact::Fulfilled) => Err(super::not_replayable::<TechnicalMachine>(state)),
+        }
+    }
 
     fn sample_states() -> Vec<TechnicalState> {
         let now = super::fixed_now_for_tables();
@@ -101,10 +142,6 @@ impl Machine for TechnicalMachine {
         let user = UserId::new(OrganizationId::new(1), 2);
         let alternate_email = Email::sample();
         vec![TechnicalInput::Assign { user, alternate_email, lead_days: 3 }, TechnicalInput::Fulfil]
-    }
-
-    fn step(state: &TechnicalState, input: &TechnicalInput, now: Timestamp) -> Result<TechnicalState, Error> {
-        transition(state, input, now)
     }
 
     fn state_name(state: &TechnicalState) -> String {

@@ -70,7 +70,7 @@ pub fn from_snapshot(store: &dyn Store, org: OrganizationId) -> (OrganizationSta
     let loaded = store.load(&StreamId::Organization(org), 0).unwrap();
     let at = loaded.snapshot.as_ref().map(|s| s.version);
     let mut state = match loaded.snapshot {
-        Some(snapshot) => serde_json::from_str::<OrganizationState>(&snapshot.state).unwrap(),
+        Some(snapshot) => OrganizationState::from_snapshot(&snapshot.state).unwrap(),
         None => return (OrganizationState::replay(org, &loaded.events).unwrap(), None),
     };
     for event in &loaded.events {
