@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::catalog::{BenefitKind, Catalog};
 use crate::clock::{Clock, ManualClock};
 use crate::command::Outcome;
-use crate::decide::{Tx, collect_due};
+use crate::decide::{Decider, Tx, Work, collect_due};
 use crate::error::Error;
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
 use crate::ids::{OrganizationId, UserId};
@@ -22,7 +22,6 @@ use crate::store::{Append, Commit, IdempotencyRecord, MemoryStore, Snapshot, Sto
 use crate::values::{Code, Email, display_name};
 use crate::views::{self, AuditEntry, OrganizationView};
 
-use crate::decider::Decider;
 use crate::options::CenterOptions;
 use crate::program::Program;
 use crate::session::Session;
@@ -224,7 +223,7 @@ impl BenefitCenter {
     pub fn process_due(&self) -> Result<u64, Error> {
         let mut total = 0;
         for organization in self.inner.store.organizations()? {
-            let decided = self.transact(organization, Actor::Clock, None, |_, _| Ok(Vec::new()))?;
+            let (decided, _) = self.transact(organization, Actor::Clock, None, Work::CatchUp)?;
             total += decided as u64;
         }
         Ok(total)
@@ -402,28 +401,15 @@ impl BenefitCenter {
         f(view)
     }
 
-    /// Runs commands as `actor` (plus what fell due) and commits the result
-    /// atomically. `decide_all` returns the outcomes. Returns the number of
-    /// events committed.
+    /// Decides `work` as `actor` (after what fell due) and commits the
+    /// result atomically: load, decide, commit, fold. Returns the number of
+    /// events committed and the outcomes.
     pub(crate) fn transact(
         &self,
         organization: OrganizationId,
         actor: Actor,
         idempotency: Option<(String, String)>,
-        decide_all: impl FnOnce(&mut Decider<'_>, &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error>,
-    ) -> Result<usize, Error> {
-        self.transact_with(organization, actor, idempotency, false, decide_all).map(|(count, _)| count)
-    }
-
-    /// As [`BenefitCenter::transact`], also returning the outcomes; `needs_pools`
-    /// loads the key pools (only purchases draw from them).
-    pub(crate) fn transact_with(
-        &self,
-        organization: OrganizationId,
-        actor: Actor,
-        idempotency: Option<(String, String)>,
-        needs_pools: bool,
-        decide_all: impl FnOnce(&mut Decider<'_>, &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error>,
+        work: Work<'_>,
     ) -> Result<(usize, Vec<Outcome>), Error> {
         let slot = self.slot(organization)?;
         let mut guard = lock(&slot)?;
@@ -437,7 +423,7 @@ impl BenefitCenter {
         {
             return Err(Error::not_found("user", user));
         }
-        let pools = if needs_pools { self.pools()? } else { BTreeMap::new() };
+        let pools = if work.needs_pools() { self.pools()? } else { BTreeMap::new() };
         let now = self.now_for(state, actor)?;
         let stream = StreamId::Organization(organization);
         let base_version = state.version;
@@ -451,23 +437,14 @@ impl BenefitCenter {
             (tx.events, tx.mails)
         };
         if due_events.is_empty() {
-            return self.decide_and_commit(
-                (cached, mark),
-                now,
-                actor,
-                idempotency,
-                pools,
-                base_version,
-                (Vec::new(), Vec::new()),
-                decide_all,
-            );
+            return self.decide_and_commit((cached, mark), now, actor, idempotency, pools, base_version, (Vec::new(), Vec::new()), work);
         }
         let due = record(&stream, base_version, due_events);
         let result = match cached.as_mut() {
             Some(ahead) => due.iter().try_for_each(|event| ahead.apply(event)),
             None => Err(Error::storage("cache lost during catch-up")),
         }
-        .and_then(|()| self.decide_and_commit((cached, mark), now, actor, idempotency, pools, base_version, (due, due_mails), decide_all));
+        .and_then(|()| self.decide_and_commit((cached, mark), now, actor, idempotency, pools, base_version, (due, due_mails), work));
         if result.is_err() {
             *cached = None;
         }
@@ -486,15 +463,23 @@ impl BenefitCenter {
         pools: BTreeMap<Code, KeyPoolState>,
         base_version: u64,
         (due, due_mails): (Vec<RecordedEvent>, Vec<Mail>),
-        decide_all: impl FnOnce(&mut Decider<'_>, &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error>,
+        work: Work<'_>,
     ) -> Result<(usize, Vec<Outcome>), Error> {
         let state = cached.as_ref().ok_or_else(|| Error::storage("cache lost during commit"))?;
         let organization = state.id;
         let stream = StreamId::Organization(organization);
         let decided = {
-            let mut decider =
-                Decider { center: self, state: Cow::Borrowed(state), now, actor, events: due, mails: due_mails, draws: Vec::new() };
-            let outcomes = decide_all(&mut decider, &pools)?;
+            let mut decider = Decider {
+                catalog: &self.inner.catalog,
+                templates: &self.inner.templates,
+                state: Cow::Borrowed(state),
+                now,
+                actor,
+                events: due,
+                mails: due_mails,
+                draws: Vec::new(),
+            };
+            let outcomes = decider.run(work, &pools)?;
             let Decider { state, events, mails, draws, .. } = decider;
             Decided {
                 outcomes,

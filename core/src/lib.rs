@@ -9,7 +9,6 @@ pub mod command;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 mod decide;
-mod decider;
 mod error;
 pub mod event;
 mod ids;

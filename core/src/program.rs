@@ -5,12 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::center::BenefitCenter;
-use crate::command::Outcome;
+use crate::decide::{ProgramOp, Work};
 use crate::error::Error;
-use crate::event::{Actor, Event};
+use crate::event::Actor;
 use crate::ids::{OrganizationId, RequestId};
-use crate::lifecycle::Machine;
-use crate::lifecycle::advisory::{AdvisoryMachine, RequestInput};
 use crate::secret::LicenseKey;
 use crate::values::{Code, PartnerLevel};
 
@@ -50,49 +48,28 @@ impl Program {
         Ok(KeyPoolView { product: code.to_string(), stocked: pool.stocked, allocated: pool.allocated, available: pool.available() })
     }
 
-    fn record(
-        &self,
-        organization: OrganizationId,
-        build: impl FnOnce(&crate::state::OrganizationState) -> Result<Vec<Event>, Error>,
-    ) -> Result<(), Error> {
-        self.center
-            .transact(organization, Actor::Program, None, |decider, _| {
-                decider.emit(build)?;
-                Ok(vec![Outcome::Done])
-            })
-            .map(drop)
+    fn record(&self, organization: OrganizationId, op: ProgramOp) -> Result<(), Error> {
+        self.center.transact(organization, Actor::Program, None, Work::Program(&op)).map(drop)
     }
 
     /// Sets an organization's partner level (R23, P5).
     pub fn set_partner_level(&self, organization: OrganizationId, level: PartnerLevel) -> Result<(), Error> {
-        self.record(organization, |_| Ok(vec![Event::PartnerLevelSet { level }]))
+        self.record(organization, ProgramOp::SetLevel(level))
     }
 
     /// Grants a competency (R23).
     pub fn grant_competency(&self, organization: OrganizationId, competency: &str) -> Result<(), Error> {
-        let competency = Code::parse("competency", competency)?;
-        self.record(organization, |_| Ok(vec![Event::CompetencyGranted { competency }]))
+        self.record(organization, ProgramOp::GrantCompetency(Code::parse("competency", competency)?))
     }
 
     /// Revokes a competency.
     pub fn revoke_competency(&self, organization: OrganizationId, competency: &str) -> Result<(), Error> {
-        let competency = Code::parse("competency", competency)?;
-        self.record(organization, |state| {
-            if !state.competencies.contains(&competency) {
-                return Err(Error::not_found("competency", competency.clone()));
-            }
-            Ok(vec![Event::CompetencyRevoked { competency }])
-        })
+        self.record(organization, ProgramOp::RevokeCompetency(Code::parse("competency", competency)?))
     }
 
     /// Marks an assistance request delivered (R21).
     pub fn complete_request(&self, organization: OrganizationId, request: RequestId) -> Result<(), Error> {
-        let now = self.center.now();
-        self.record(organization, |state| {
-            let found = state.requests.get(&request).ok_or_else(|| Error::not_found("request", request))?;
-            AdvisoryMachine::decide(&found.state, &RequestInput::Complete, now)?;
-            Ok(vec![Event::AssistanceCompleted { request }])
-        })
+        self.record(organization, ProgramOp::CompleteRequest(request))
     }
 
     /// Every organization in the store.

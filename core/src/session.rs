@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::center::BenefitCenter;
 use crate::command::{Command, Outcome};
+use crate::decide::Work;
 use crate::error::Error;
 use crate::event::{Actor, KeySlots, Phase, StreamId};
 use crate::ids::{BenefitId, OfferId, OrganizationId, PackageId, RequestId, UserId};
@@ -91,7 +92,6 @@ impl Session {
             }
             (Some(_), _) => return Err(Error::invalid("idempotency_key", "applies to a single command, not a batch")),
         };
-        let needs_pools = commands.iter().any(|c| matches!(c, Command::PurchasePackage { .. }));
         if idempotency.is_some() {
             // Fix (found by tests/seed_rules.rs, b4/b1): a repeat returns the
             // stored outcome without deciding the command again, so it skipped
@@ -111,10 +111,7 @@ impl Session {
             {
                 return Ok(vec![outcome]);
             }
-            let result =
-                self.center.transact_with(self.organization, Actor::User(self.user), idempotency.clone(), needs_pools, |decider, pools| {
-                    commands.iter().enumerate().map(|(i, command)| decider.decide(command, pools, i + 1 < commands.len())).collect()
-                });
+            let result = self.center.transact(self.organization, Actor::User(self.user), idempotency.clone(), Work::Commands(commands));
             match result {
                 Ok((_, outcomes)) => return Ok(outcomes),
                 Err(Error::Conflict { .. }) if attempt < self.retries => attempt += 1,

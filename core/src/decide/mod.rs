@@ -2,14 +2,18 @@
 //! produce the events and mail to commit. Pure: no I/O, no clock reads.
 
 mod accounts;
+mod batch;
 mod benefits;
 mod due;
 mod go_to_market;
 mod packages;
+mod program;
 mod tx;
 
+pub(crate) use batch::{Decider, Work};
 pub(crate) use due::{collect_due, earliest_due, package_earliest_due};
 pub(crate) use go_to_market::unavailable_reason;
+pub(crate) use program::ProgramOp;
 pub(crate) use tx::{PoolDraw, Tx};
 
 use std::collections::BTreeMap;

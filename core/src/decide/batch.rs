@@ -1,12 +1,16 @@
-//! Deciding a batch of commands against an organization's state that moves
-//! with them: each command sees the events of the ones before it.
+//! Deciding one unit of work for an organization (a batch of commands, a
+//! program operation, or only what fell due) against a state that moves
+//! with it: each command sees the events of the ones before it. Pure: the
+//! center hands in the state, the catalog and the pools, and commits what
+//! comes out; nothing here calls back into it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::center::BenefitCenter;
+use super::{PoolDraw, Tx, decide, program};
+use crate::catalog::{Catalog, PackageTemplate};
 use crate::command::{Command, Outcome};
-use crate::decide::{PoolDraw, Tx, decide};
 use crate::error::Error;
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
 use crate::lifecycle::Timestamp;
@@ -14,9 +18,29 @@ use crate::mail::Mail;
 use crate::state::{KeyPoolState, OrganizationState};
 use crate::values::Code;
 
+/// What is asked of an organization in one commit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Work<'w> {
+    /// Only what fell due (the clock's catch-up).
+    CatchUp,
+    /// A partner user's commands, all or none.
+    Commands(&'w [Command]),
+    /// One operation of the program operator.
+    Program(&'w program::ProgramOp),
+}
+
+impl Work<'_> {
+    /// True when deciding it may draw keys from the pools (only purchases do).
+    pub(crate) fn needs_pools(&self) -> bool {
+        matches!(self, Self::Commands(commands) if commands.iter().any(|c| matches!(c, Command::PurchasePackage { .. })))
+    }
+}
+
 /// Decides commands one after another against a state that moves with them.
 pub(crate) struct Decider<'c> {
-    pub(crate) center: &'c BenefitCenter,
+    pub(crate) catalog: &'c Catalog,
+    /// The catalog's templates, shared by every package bought from them.
+    pub(crate) templates: &'c [Arc<PackageTemplate>],
     pub(crate) state: Cow<'c, OrganizationState>,
     pub(crate) now: Timestamp,
     pub(crate) actor: Actor,
@@ -56,27 +80,36 @@ impl Decider<'_> {
         Ok(())
     }
 
+    /// Decides `work`: its outcomes, one per command (one for a program operation, none for a catch-up).
+    pub(crate) fn run(&mut self, work: Work<'_>, pools: &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error> {
+        match work {
+            Work::CatchUp => Ok(Vec::new()),
+            Work::Commands(commands) => {
+                commands.iter().enumerate().map(|(i, command)| self.decide(command, pools, i + 1 < commands.len())).collect()
+            }
+            Work::Program(op) => {
+                let events = program::decide(&self.state, op, self.now)?;
+                let (now, actor) = (self.now, self.actor);
+                self.absorb(events.into_iter().map(|e| (now, actor, e)).collect(), Vec::new(), false)?;
+                Ok(vec![Outcome::Done])
+            }
+        }
+    }
+
     /// Decides one command; `more_follow` keeps the state moving for the next.
-    pub(crate) fn decide(&mut self, command: &Command, pools: &BTreeMap<Code, KeyPoolState>, more_follow: bool) -> Result<Outcome, Error> {
+    fn decide(&mut self, command: &Command, pools: &BTreeMap<Code, KeyPoolState>, more_follow: bool) -> Result<Outcome, Error> {
         // Pools already drawn from earlier in this batch.
         let mut pools = Cow::Borrowed(pools);
         for draw in &self.draws {
             let pool = pools.to_mut().entry(draw.product.clone()).or_default();
             pool.allocated += u64::from(draw.count);
         }
-        let mut tx = Tx::new(&self.state, &self.center.inner.catalog, self.now, self.actor);
-        tx.templates = &self.center.inner.templates;
+        let mut tx = Tx::new(&self.state, self.catalog, self.now, self.actor);
+        tx.templates = self.templates;
         let outcome = decide(&mut tx, command, &pools)?;
         let (events, mails, draws) = (tx.events, tx.mails, tx.draws);
         self.draws.extend(draws);
         self.absorb(events, mails, more_follow)?;
         Ok(outcome)
-    }
-
-    /// Records events decided outside the command set (program operations).
-    pub(crate) fn emit(&mut self, build: impl FnOnce(&OrganizationState) -> Result<Vec<Event>, Error>) -> Result<(), Error> {
-        let events = build(&self.state)?;
-        let (now, actor) = (self.now, self.actor);
-        self.absorb(events.into_iter().map(|e| (now, actor, e)).collect(), Vec::new(), false)
     }
 }
