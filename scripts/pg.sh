@@ -3,10 +3,15 @@
 #   out=$(./pg.sh start) && eval "$out"; ...; ./pg.sh stop   # (bare eval "$(..)" hides failure)
 #   ./pg.sh run -- cargo test                        # start, run, always stop (trap)
 #   source pg.sh; pg_start; trap pg_stop EXIT         # as functions
-# Env: PG_STATE (state file, default /tmp/pg-test.env), PG_DB (default testdb)
+# Env: PG_STATE (state file, default /tmp/pg-test.env), PG_DB (default testdb),
+#      PG_TLS_DIR: a TLS-only cluster (ssl=on, pg_hba.conf with hostssl lines
+#      only, so a plain TCP connection is refused) serving the server certificate
+#      from this directory (made there by tls-certs.sh if missing; clients trust
+#      $PG_TLS_DIR/ca.crt). Unset: plain TCP, ssl=off, as before.
 PG_STATE="${PG_STATE:-/tmp/pg-test.env}"
 PG_DB="${PG_DB:-testdb}"
 PG_OS_USER="${PG_OS_USER:-postgres}"
+_PG_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 _pg_log() { echo "pg.sh: $*" >&2; }
 
@@ -38,16 +43,36 @@ _pg_free_port() {
     || echo $(( 20000 + RANDOM % 20000 ))
 }
 
+pg_ensure() {   # the server installed and its OS user made (once, before clusters start in parallel)
+  { _pg_bindir >/dev/null || { _pg_install && _pg_bindir >/dev/null; }; } || { _pg_log "no initdb/pg_ctl"; return 1; }
+  id -u "$PG_OS_USER" >/dev/null 2>&1 || useradd --system --no-create-home "$PG_OS_USER"
+}
+
+# ssl=on with the certificate of $PG_TLS_DIR, and TCP only over TLS.
+_pg_tls() {
+  local data="$1"
+  declare -F tls_certs >/dev/null || . "$_PG_HERE/tls-certs.sh"
+  tls_certs "$PG_TLS_DIR" || return 1
+  install -o "$PG_OS_USER" -m 644 "$PG_TLS_DIR/server.crt" "$data/server.crt" || return 1
+  install -o "$PG_OS_USER" -m 600 "$PG_TLS_DIR/server.key" "$data/server.key" || return 1
+  printf '%s\n' "ssl = on" "ssl_cert_file = 'server.crt'" "ssl_key_file = 'server.key'" >>"$data/postgresql.conf"
+  # TCP without TLS matches no line and is refused.
+  printf '%s\n' "local   all all              trust" \
+                 "hostssl all all 127.0.0.1/32 trust" \
+                 "hostssl all all ::1/128      trust" >"$data/pg_hba.conf"
+}
+
 pg_start() {
   local t0=$SECONDS bin dir port ok=
-  bin=$(_pg_bindir) || { _pg_install && bin=$(_pg_bindir); } || { _pg_log "no initdb/pg_ctl"; return 1; }
-  id -u "$PG_OS_USER" >/dev/null 2>&1 || useradd --system --no-create-home "$PG_OS_USER" || return 1
+  pg_ensure || return 1
+  bin=$(_pg_bindir) || return 1
   # /tmp, not $TMPDIR: the postgres user must be able to traverse the parents.
   dir=$(mktemp -d /tmp/pgtest.XXXXXX) || return 1
   chown "$PG_OS_USER": "$dir" && chmod 700 "$dir" || return 1
   _as_pg() { (cd / && runuser -u "$PG_OS_USER" -- "$@"); }   # initdb/pg_ctl refuse root
   _as_pg "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C -N >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; rm -rf "$dir"; return 1; }
+  if [ -n "${PG_TLS_DIR:-}" ]; then _pg_tls "$dir/data" || { rm -rf "$dir"; return 1; }; fi
   for _ in 1 2 3 4 5; do   # retry on port race
     port=$(_pg_free_port)
     cat >>"$dir/data/postgresql.conf" <<EOF
@@ -63,13 +88,14 @@ EOF
     _pg_log "start on port $port failed, retrying"; tail -n 5 "$dir/server.log" >&2 || true
   done
   [ -n "$ok" ] || { _pg_log "could not start postgres"; rm -rf "$dir"; return 1; }
+  # (libpq's default sslmode=prefer: over TLS on a TLS-only cluster)
   "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$PG_DB" \
     || { PG_TEST_DIR=$dir PG_TEST_BIN=$bin pg_stop; return 1; }
   export PGURL="postgres://postgres@127.0.0.1:$port/$PG_DB"
   export PG_TEST_DIR="$dir" PG_TEST_BIN="$bin" PGHOST=127.0.0.1 PGPORT="$port" PGUSER=postgres PGDATABASE="$PG_DB"
   printf 'export PGURL=%q PG_TEST_DIR=%q PG_TEST_BIN=%q PGHOST=127.0.0.1 PGPORT=%q PGUSER=postgres PGDATABASE=%q\n' \
     "$PGURL" "$dir" "$bin" "$port" "$PG_DB" >"$PG_STATE"
-  _pg_log "up at $PGURL in $((SECONDS - t0))s (data $dir)"
+  _pg_log "up at $PGURL${PG_TLS_DIR:+ (TLS only)} in $((SECONDS - t0))s (data $dir)"
 }
 
 pg_stop() {

@@ -7,12 +7,17 @@
 #   ./smtp.sh purge                  # stop + forget state (+ rm mail dir if we created it)
 #   ./smtp.sh run -- cargo test      # start, run, purge on exit (trap)
 #   source smtp.sh; smtp_start; trap smtp_purge EXIT
+# With SMTP_TLS_DIR (certificates from tls-certs.sh, made there if missing) the
+# server offers STARTTLS on SMTP_PORT (plain still allowed) and listens with
+# implicit TLS on SMTP_TLS_PORT (default: free port); AUTH user `relay-user`,
+# password `relay-pass` is accepted under TLS. Tests trust $SMTP_TLS_DIR/ca.crt.
 # Env: SMTP_MAIL_DIR (default: new /tmp/smtpmail.*), SMTP_PORT (default: free port),
 #      SMTP_VENV (default /tmp/smtp-test-venv), SMTP_STATE (default /tmp/smtp-test.env),
 #      SMTP_SERVER_PY (default: smtp_server.py next to this script)
 SMTP_STATE="${SMTP_STATE:-/tmp/smtp-test.env}"
 SMTP_VENV="${SMTP_VENV:-/tmp/smtp-test-venv}"
 SMTP_SERVER_PY="${SMTP_SERVER_PY:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/smtp_server.py}"
+_SMTP_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 _smtp_log() { echo "smtp.sh: $*" >&2; }
 
@@ -32,12 +37,12 @@ _smtp_venv() {
 }
 
 smtp_start() {   # [--delay SECS]   fresh instance (stale state from a crashed run is purged)
-  local p="${SMTP_PORT:-}" d="${SMTP_MAIL_DIR:-}"   # caller-pinned values survive, stale ones don't
+  local p="${SMTP_PORT:-}" d="${SMTP_MAIL_DIR:-}" t="${SMTP_TLS_PORT:-}" c="${SMTP_TLS_DIR:-}"   # caller-pinned values survive, stale ones don't
   if [ -f "$SMTP_STATE" ]; then
-    . "$SMTP_STATE"; [ "$p" = "$SMTP_PORT" ] && p=; [ "$d" = "$SMTP_MAIL_DIR" ] && d=
+    . "$SMTP_STATE"; [ "$p" = "$SMTP_PORT" ] && p=; [ "$d" = "$SMTP_MAIL_DIR" ] && d=; [ "$t" = "${SMTP_TLS_PORT:-}" ] && t=
     smtp_purge
   fi
-  SMTP_PORT="$p" SMTP_MAIL_DIR="$d" SMTP_CREATED_DIR= _smtp_up "$@"
+  SMTP_PORT="$p" SMTP_MAIL_DIR="$d" SMTP_TLS_PORT="$t" SMTP_TLS_DIR="$c" SMTP_CREATED_DIR= _smtp_up "$@"
 }
 
 smtp_restart() {  # [--delay SECS]   same port + mail dir as the stopped instance
@@ -47,24 +52,33 @@ smtp_restart() {  # [--delay SECS]   same port + mail dir as the stopped instanc
 }
 
 _smtp_up() {
-  local delay=0 t0=$SECONDS pid created="${SMTP_CREATED_DIR:-}"
+  local delay=0 t0=$SECONDS pid created="${SMTP_CREATED_DIR:-}" tls_args=() free
   [ "${1:-}" = "--delay" ] && delay="$2"
   _smtp_venv || return 1
-  [ -n "${SMTP_PORT:-}" ] || SMTP_PORT=$("$SMTP_VENV/bin/python" -c \
-     'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])') || return 1
+  free='import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  [ -n "${SMTP_PORT:-}" ] || SMTP_PORT=$("$SMTP_VENV/bin/python" -c "$free") || return 1
+  if [ -n "${SMTP_TLS_DIR:-}" ]; then
+    declare -F tls_certs >/dev/null || . "$_SMTP_HERE/tls-certs.sh"
+    tls_certs "$SMTP_TLS_DIR" || return 1
+    [ -n "${SMTP_TLS_PORT:-}" ] || SMTP_TLS_PORT=$("$SMTP_VENV/bin/python" -c "$free") || return 1
+    tls_args=(--tls-cert "$SMTP_TLS_DIR/server.crt" --tls-key "$SMTP_TLS_DIR/server.key"
+              --tls-port "$SMTP_TLS_PORT" --auth relay-user:relay-pass)
+  else
+    SMTP_TLS_PORT=
+  fi
   if [ -z "${SMTP_MAIL_DIR:-}" ]; then SMTP_MAIL_DIR=$(mktemp -d /tmp/smtpmail.XXXXXX); created=1; fi
   mkdir -p "$SMTP_MAIL_DIR"
   local log="${SMTP_STATE%.env}.log"
   # stdin/stdout/stderr detached so `eval "$(smtp.sh start)"` does not hang
   nohup "$SMTP_VENV/bin/python" -u "$SMTP_SERVER_PY" --host 127.0.0.1 --port "$SMTP_PORT" \
-        --dir "$SMTP_MAIL_DIR" --delay "$delay" </dev/null >>"$log" 2>&1 &
+        --dir "$SMTP_MAIL_DIR" --delay "$delay" "${tls_args[@]}" </dev/null >>"$log" 2>&1 &
   pid=$!
-  export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_MAIL_DIR SMTP_PID=$pid SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"
-  printf 'export SMTP_HOST=127.0.0.1 SMTP_PORT=%q SMTP_URL=%q SMTP_MAIL_DIR=%q SMTP_PID=%q SMTP_CREATED_DIR=%q SMTP_LOG=%q\n' \
-    "$SMTP_PORT" "$SMTP_URL" "$SMTP_MAIL_DIR" "$pid" "$created" "$log" >"$SMTP_STATE"
+  export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_MAIL_DIR SMTP_PID=$pid SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" SMTP_TLS_PORT
+  printf 'export SMTP_HOST=127.0.0.1 SMTP_PORT=%q SMTP_URL=%q SMTP_MAIL_DIR=%q SMTP_PID=%q SMTP_CREATED_DIR=%q SMTP_LOG=%q SMTP_TLS_PORT=%q SMTP_TLS_DIR=%q\n' \
+    "$SMTP_PORT" "$SMTP_URL" "$SMTP_MAIL_DIR" "$pid" "$created" "$log" "$SMTP_TLS_PORT" "${SMTP_TLS_DIR:-}" >"$SMTP_STATE"
   if [ "$delay" = 0 ]; then   # wait until listening
-    for _ in $(seq 1 100); do
-      (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && break
+    for _ in $(seq 1 100); do   # the implicit-TLS port, when there is one, is opened after SMTP_PORT
+      (exec 3<>"/dev/tcp/127.0.0.1/${SMTP_TLS_PORT:-$SMTP_PORT}") 2>/dev/null && break
       kill -0 "$pid" 2>/dev/null || { _smtp_log "server died:"; tail -n 20 "$log" >&2; rm -f "$SMTP_STATE"; return 1; }
       sleep 0.1
     done
@@ -95,7 +109,7 @@ smtp_purge() {
     rm -rf "$SMTP_MAIL_DIR"
   fi
   rm -f "$SMTP_STATE" "${SMTP_LOG:-}"
-  unset SMTP_PORT SMTP_MAIL_DIR SMTP_CREATED_DIR SMTP_LOG
+  unset SMTP_PORT SMTP_MAIL_DIR SMTP_CREATED_DIR SMTP_LOG SMTP_TLS_PORT
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

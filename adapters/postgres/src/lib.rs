@@ -4,7 +4,9 @@
 
 mod migrate;
 mod pool;
+mod tls;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use partner_benefits::event::{RecordedEvent, StreamId};
@@ -17,6 +19,7 @@ use postgres::error::SqlState;
 
 pub use migrate::SCHEMA_VERSION;
 use pool::Pool;
+pub use tls::SslMode;
 
 /// How [`PostgresStore::connect_with`] connects. [`PostgresOptions::default`]
 /// is what [`PostgresStore::connect`] uses.
@@ -32,11 +35,27 @@ pub struct PostgresOptions {
     /// Keep the tables in this schema (created if missing) instead of the
     /// connection's default (`public`). Lowercase letters, digits and `_`, at most 63.
     pub schema: Option<String>,
+    /// TLS mode when the URL names no `sslmode` (default: none given, so
+    /// [`SslMode::Prefer`], libpq's default). Naming a different one in the
+    /// URL too is `invalid_input`.
+    pub ssl_mode: Option<SslMode>,
+    /// PEM file of the CA(s) to check the server's certificate against, when
+    /// the URL names no `sslrootcert`; `system` means the platform's CAs.
+    /// Needed by `verify-ca` and `verify-full`; with `prefer` or `require`
+    /// it makes the chain checked too, as in libpq.
+    pub ssl_root_cert: Option<PathBuf>,
 }
 
 impl Default for PostgresOptions {
     fn default() -> Self {
-        Self { pool_size: 4, connect_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(30), schema: None }
+        Self {
+            pool_size: 4,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(30),
+            schema: None,
+            ssl_mode: None,
+            ssl_root_cert: None,
+        }
     }
 }
 
@@ -118,16 +137,21 @@ impl PostgresStore {
     /// `postgres://user:password@127.0.0.1:5432/benefits` (or the key=value
     /// form `host=... dbname=...`), migrating the schema if it is older.
     ///
-    /// A malformed URL, an unreachable or silent server, a failed login or a
-    /// database of a newer schema is a `storage` error, returned within the
-    /// connect timeout.
+    /// TLS follows the URL's `sslmode` and `sslrootcert` as libpq does
+    /// (default `prefer`); see [`SslMode`].
+    ///
+    /// A malformed URL, an unreachable or silent server, a failed login, a
+    /// refused TLS check or a database of a newer schema is a `storage`
+    /// error, returned within the connect timeout.
     pub fn connect(url: &str) -> Result<Self, Error> {
         Self::connect_with(url, PostgresOptions::default())
     }
 
     /// Connects with the given options.
     pub fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, Error> {
-        let mut config: postgres::Config = url.parse().map_err(|e| Error::storage(format!("the PostgreSQL URL does not parse: {e}")))?;
+        let split = tls::split(url);
+        let mut config: postgres::Config =
+            split.rest.parse().map_err(|e| Error::storage(format!("the PostgreSQL URL does not parse: {e}")))?;
         if let Some(schema) = &options.schema
             && !valid_schema(schema)
         {
@@ -136,6 +160,7 @@ impl PostgresStore {
                 reason: "use 1 to 63 lowercase letters, digits and `_`, not starting with a digit".into(),
             });
         }
+        let tls = tls::Tls::new(&mut config, &split, options.ssl_mode, options.ssl_root_cert.as_deref())?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
@@ -155,9 +180,9 @@ impl PostgresStore {
             config.get_dbname().unwrap_or(""),
             options.schema.as_deref().map(|s| format!(" schema {s}")).unwrap_or_default(),
         );
-        let mut first = pool::open_client(&config, options.schema.as_deref(), options.connect_timeout)?;
+        let mut first = pool::open_client(&config, &tls, options.schema.as_deref(), options.connect_timeout)?;
         migrate::migrate(&mut first, options.schema.as_deref())?;
-        let pool = Pool::new(config, options.schema, options.connect_timeout, options.pool_size, options.acquire_timeout, first)?;
+        let pool = Pool::new(config, tls, options.schema, options.connect_timeout, options.pool_size, options.acquire_timeout, first)?;
         Ok(Self { pool, target })
     }
 

@@ -6,9 +6,10 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use partner_benefits::Error;
-use postgres::{Client, Config, NoTls, Statement};
+use postgres::{Client, Config, Statement};
 
 use crate::describe;
+use crate::tls::Tls;
 
 /// The statements the store runs, prepared once per connection.
 #[derive(Clone)]
@@ -95,6 +96,7 @@ struct Slots {
 /// At most `size` connections; a caller waits up to `wait` for a free one.
 pub(crate) struct Pool {
     config: Config,
+    tls: Tls,
     schema: Option<String>,
     connect_timeout: Duration,
     size: usize,
@@ -144,18 +146,19 @@ impl Drop for Lease<'_> {
 }
 
 /// Opens a client, bounding the whole connect (socket and handshake) by `timeout`.
-pub(crate) fn open_client(config: &Config, schema: Option<&str>, timeout: Duration) -> Result<Client, Error> {
+pub(crate) fn open_client(config: &Config, tls: &Tls, schema: Option<&str>, timeout: Duration) -> Result<Client, Error> {
     let (tx, rx) = mpsc::channel();
     let config = config.clone();
+    let connector = tls.clone();
     std::thread::Builder::new()
         .name("pb-postgres-connect".into())
         .spawn(move || {
-            let _ = tx.send(config.connect(NoTls));
+            let _ = tx.send(connector.connect(&config));
         })
         .map_err(|e| Error::storage(format!("cannot start a PostgreSQL connect: {e}")))?;
     let mut client = match rx.recv_timeout(timeout) {
         Ok(Ok(client)) => client,
-        Ok(Err(e)) => return Err(Error::storage(format!("cannot connect to PostgreSQL: {}", describe(&e)))),
+        Ok(Err(e)) => return Err(Error::storage(format!("cannot connect to PostgreSQL: {}", tls.explain(&e)))),
         Err(_) => {
             return Err(Error::storage(format!("PostgreSQL did not answer within {} s (connect timeout)", timeout.as_secs_f32())));
         }
@@ -178,6 +181,7 @@ pub(crate) fn quote_ident(name: &str) -> String {
 impl Pool {
     pub(crate) fn new(
         config: Config,
+        tls: Tls,
         schema: Option<String>,
         connect_timeout: Duration,
         size: usize,
@@ -186,6 +190,7 @@ impl Pool {
     ) -> Result<Self, Error> {
         let pool = Self {
             config,
+            tls,
             schema,
             connect_timeout,
             size: size.max(1),
@@ -237,7 +242,7 @@ impl Pool {
             if slots.open < self.size {
                 slots.open += 1;
                 drop(slots);
-                let opened = open_client(&self.config, self.schema.as_deref(), self.connect_timeout).and_then(|c| self.wrap(c));
+                let opened = open_client(&self.config, &self.tls, self.schema.as_deref(), self.connect_timeout).and_then(|c| self.wrap(c));
                 return match opened {
                     Ok(conn) => Ok(Lease { pool: self, conn: Some(conn), suspect: false }),
                     Err(err) => {

@@ -277,8 +277,12 @@ fn sigkill_mid_transaction_keeps_every_acknowledged_command_and_no_partial_one()
             .unwrap();
         let rx = lines_of(&mut child);
         assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), "ready");
-        // Let it work, then freeze it (SIGSTOP) and ask the server whether it
+        // Its first batch acknowledged (on a loaded machine a child may get
+        // no CPU time before the first freeze), let it work on, then freeze it (SIGSTOP) and ask the server whether it
         // froze inside a transaction; if so SIGKILL it there, else let it go on.
+        let first = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        assert_eq!(first, "ack users 0", "the writer's first batch");
+        acked_users.insert((round, 0));
         for attempt in 0..400u64 {
             std::thread::sleep(Duration::from_micros(1000 + (round * 7919 + attempt * 104_729) % 9000));
             signal(child.id(), "STOP");
