@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use partner_benefits::state::{BenefitDetail, OrganizationState};
+use partner_benefits::testing::{BenefitDetail, OrganizationState};
 use partner_benefits::{
     BenefitCenter, BenefitId, Category, CenterOptions, Clock, Error, ManualClock, MemoryStore, PackageId, PartnerLevel, Phase,
     RecordingMailer, RequestId, Role, Session, Status, Store, StreamId, UserId,

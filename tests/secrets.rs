@@ -8,7 +8,7 @@ use std::fmt::{Debug, Display};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use partner_benefits::state::OrganizationState;
+use partner_benefits::testing::OrganizationState;
 use partner_benefits::{
     BenefitCenter, CenterOptions, Command, Error, LicenseKey, ManualClock, MemoryStore, PartnerLevel, Phase, RecordingMailer, Role, Store,
     StreamId,

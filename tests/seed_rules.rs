@@ -832,7 +832,7 @@ fn b2_every_change_is_an_audit_event_and_state_is_their_replay() {
     assert!(log.windows(2).all(|w| w[1].version == w[0].version + 1));
     // The state is exactly the replay of the events.
     let events = f.store.read_events(&partner_benefits::StreamId::Organization(f.org), 0, usize::MAX).unwrap();
-    let replayed = partner_benefits::state::OrganizationState::replay(f.org, &events).unwrap();
+    let replayed = partner_benefits::testing::OrganizationState::replay(f.org, &events).unwrap();
     assert_eq!(replayed.version, log.len() as u64);
     assert_eq!(picture(&f.admin()), picture(&f.reloaded().session(f.org, f.admin)));
 }

@@ -271,7 +271,7 @@ fn b2_a_snapshot_that_does_not_decode_is_rebuilt_from_the_events() {
         // It was replaced by one that decodes, at the state's own version.
         let kept = f.store.load(&stream, 0).unwrap().snapshot.unwrap();
         assert_eq!(kept.version, latest, "{events_after} events after the snapshot");
-        let decoded = partner_benefits::state::OrganizationState::from_snapshot(&kept.state).unwrap();
+        let decoded = partner_benefits::testing::OrganizationState::from_snapshot(&kept.state).unwrap();
         assert_eq!(decoded.version, latest);
         // And the organization takes new commands.
         reopened.purchase_package("action-pack").unwrap();

@@ -22,8 +22,15 @@ mod refund;
 mod role_change;
 mod secret;
 mod session;
-pub mod state;
+mod state;
 pub mod store;
+/// The fold's state, for the project's own tests and benches only: it is
+/// not part of the public API and changes without notice.
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::state::*;
+}
 pub mod values;
 mod views;
 

@@ -14,6 +14,7 @@ use crate::values::{Code, PartnerLevel};
 
 /// A key pool's counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyPoolView {
     /// The product.
     pub product: String,

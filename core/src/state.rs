@@ -354,6 +354,7 @@ impl OrganizationState {
 
     /// The state a stored snapshot holds, or `None` when the snapshot is not
     /// of this release's schema (the center then replays the events).
+    #[cfg(any(test, feature = "testing"))]
     pub fn from_snapshot(text: &str) -> Option<Self> {
         let mut state: Self = crate::record::decode_snapshot(text)?;
         state.reindex();
@@ -760,15 +761,6 @@ impl KeyPoolState {
     /// Keys still available.
     pub fn available(&self) -> u64 {
         self.stocked.saturating_sub(self.allocated)
-    }
-
-    /// Replays a pool stream.
-    pub fn replay(events: &[RecordedEvent]) -> Result<Self, Error> {
-        let mut state = Self::default();
-        for event in events {
-            state.apply(event)?;
-        }
-        Ok(state)
     }
 
     /// Folds one event in.

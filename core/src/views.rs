@@ -68,6 +68,7 @@ pub enum Status {
 
 /// An organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OrganizationView {
     /// Id.
     pub id: OrganizationId,
@@ -85,6 +86,7 @@ pub struct OrganizationView {
 
 /// A user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UserView {
     /// Id.
     pub id: UserId,
@@ -100,6 +102,7 @@ pub struct UserView {
 
 /// A purchased package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PackageView {
     /// Id.
     pub id: PackageId,
@@ -125,6 +128,7 @@ pub struct PackageView {
 
 /// A benefit with its details (R07). Fields not of its kind are empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BenefitView {
     /// Id.
     pub id: BenefitId,
@@ -170,6 +174,7 @@ pub struct BenefitView {
 
 /// A Go-To-Market offer (R27, R28).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OfferView {
     /// Id.
     pub id: OfferId,
@@ -191,6 +196,7 @@ pub struct OfferView {
 
 /// Revealed keys with what goes with them (R08–R11, R13). `Debug` redacts the keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RevealedKeys {
     /// The benefit.
     pub benefit: BenefitId,
@@ -206,6 +212,7 @@ pub struct RevealedKeys {
 
 /// An assistance request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RequestView {
     /// Id.
     pub id: RequestId,
@@ -227,6 +234,7 @@ pub struct RequestView {
 
 /// A cancellation service request and its answer (R30).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CancellationView {
     /// Id.
     pub id: RequestId,
@@ -246,6 +254,7 @@ pub struct CancellationView {
 
 /// The marketing contact (R25).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MarketingContactView {
     /// The user.
     pub user_id: UserId,
@@ -259,6 +268,7 @@ pub struct MarketingContactView {
 
 /// One audit-log line (B2): who did what when. Holds no key (B3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AuditEntry {
     /// Stream (`org-1`, `pool:windows-server`).
     pub stream: String,

@@ -277,3 +277,74 @@ fn offer_mail(tx: &mut Tx<'_>, at: Timestamp, offer: OfferId, topic: impl FnOnce
     let (Some(contact), Some((_, found))) = (&state.marketing_contact, state.offer(offer)) else { return };
     tx.mail(at, Actor::Clock, vec![contact.email.clone()], &contact.language, topic(found.name.clone()));
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    //! The earliest-due bound and the walks are the same steps: before the
+    //! bound nothing falls due, at it something does, over a whole life of
+    //! packages, offers, technical and license activations, reminders and
+    //! expiries (this replaces a `debug_assert` that kept two copies equal).
+
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::event::StreamId;
+    use crate::lifecycle::Timestamp;
+    use crate::secret::LicenseKey;
+    use crate::{BenefitCenter, Category};
+
+    fn due_at(center: &BenefitCenter, state: &OrganizationState, now: Timestamp) -> usize {
+        let mut state = state.clone();
+        // The walks alone, without the fold's bound that would skip them.
+        state.next_due = crate::state::Derived(None);
+        let mut tx = Tx::new(&state, center.catalog(), now, Actor::Clock);
+        collect_due(&mut tx);
+        tx.events.len()
+    }
+
+    #[test]
+    fn nothing_falls_due_before_the_earliest_due_moment_and_something_at_it() {
+        let start = crate::lifecycle::fixed_now_for_tables();
+        let clock = Arc::new(ManualClock::new(start));
+        let center = BenefitCenter::in_memory(clock.clone()).unwrap();
+        for product in ["windows-server", "office-professional-plus", "microsoft-365-e3"] {
+            let keys = (0..20).map(|i| LicenseKey::new(format!("{product}-{i}")).unwrap()).collect();
+            center.program().stock_keys(product, keys).unwrap();
+        }
+        let org = center.create_organization("Contoso Ltd", "partners@contoso.com", "Avery Admin", "avery@contoso.com").unwrap();
+        let admin = center.session(org.id, org.admin_id);
+        admin.purchase_package("action-pack").unwrap();
+        admin.set_marketing_contact(org.admin_id, "marketing@contoso.example", "+1 425 555 0100", "en").unwrap();
+        let offer = admin.offers().unwrap().remove(0);
+        admin.activate_offer(offer.id).unwrap();
+        let technical = admin.benefits_in(Category::Technical).unwrap().remove(0);
+        admin.activate_technical(technical.id, org.admin_id, "avery.alt@example.com").unwrap();
+        clock.advance(chrono::Duration::days(40));
+        let license = admin.benefits_in(Category::Cloud).unwrap().into_iter().find(|b| b.key_count > 0).unwrap();
+        admin.get_license_keys(license.id).unwrap();
+
+        let second = chrono::Duration::seconds(1);
+        let mut steps = 0;
+        loop {
+            let events = center.store().read_events(&StreamId::Organization(org.id), 0, usize::MAX).unwrap();
+            let state = OrganizationState::replay(org.id, &events).unwrap();
+            let bound = earliest_due(&state);
+            // The fold's own bound may be early (it then scans), never late.
+            assert!(state.next_due.unwrap_or(Timestamp::MIN_UTC) <= bound, "the fold's bound is later than a due step");
+            if bound == Timestamp::MAX_UTC {
+                break;
+            }
+            assert_eq!(due_at(&center, &state, bound - second), 0, "a step fell due before {bound}");
+            assert!(due_at(&center, &state, bound) > 0, "nothing fell due at {bound}");
+            clock.set(bound.max(clock.now()));
+            center.process_due().unwrap();
+            steps += 1;
+            assert!(steps < 100, "the catch-up does not move on");
+        }
+        // Offer activation and its run, technical activation, the license
+        // term, the package's reminders and expiry: each was a step.
+        assert!(steps >= 6, "{steps} steps");
+    }
+}

@@ -139,6 +139,7 @@ impl Mailer for RecordingMailer {
 
 /// What one dispatch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DispatchReport {
     /// Mails the mailer accepted.
     pub sent: u32,

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use partner_benefits::state::OrganizationState;
+use partner_benefits::testing::OrganizationState;
 use partner_benefits::{
     BenefitCenter, BenefitId, Catalog, Category, CenterOptions, LicenseKey, ManualClock, OrganizationId, RecordingMailer, Store, StreamId,
     Timestamp, UserId,
