@@ -1,12 +1,15 @@
 //! Python binding of partner-benefits: the extension module
-//! `partner_benefits._native`, built by maturin as an abi3 wheel. It converts
-//! values and maps errors; every rule lives in the core crate.
+//! `partner_benefits._native`, built by maturin as an abi3 wheel. It holds
+//! the façade (center, session, program, clock, mailer, commands); the value
+//! classes, their conversions and the exceptions are the `python` face of
+//! `partner-benefits-bindings`, shared with the Kotlin binding.
 
 mod center;
+mod clock;
 mod commands;
-mod convert;
-mod errors;
-mod values;
+mod mailer;
+mod program;
+mod session;
 
 use pyo3::prelude::*;
 
@@ -16,22 +19,28 @@ mod _native {
     use super::*;
 
     #[pymodule_export]
-    use super::center::{PyBenefitCenter, PyManualClock, PyProgram, PySession};
+    use super::center::PyBenefitCenter;
     #[pymodule_export]
-    use super::commands::{PyCommand, PyOutcome};
+    use super::clock::PyManualClock;
     #[pymodule_export]
-    use super::errors::{
+    use super::commands::PyCommand;
+    #[pymodule_export]
+    use super::program::PyProgram;
+    #[pymodule_export]
+    use super::session::PySession;
+    #[pymodule_export]
+    use partner_benefits_bindings::python::errors::{
         BenefitsError, CapacityExhausted, Conflict, InsufficientBalance, InvalidCatalog, InvalidTransition, MailError, NotFound,
         PermissionDenied, PreconditionFailed, RefundNotAllowed, StorageError,
     };
     #[pymodule_export]
-    use super::values::{
-        PyAuditEntry, PyBenefit, PyCancellation, PyDispatchReport, PyKeyPool, PyKeys, PyMail, PyMarketingContact, PyMoney, PyOffer,
-        PyOrganization, PyOutboxEntry, PyPackage, PyRequest, PyUser,
+    use partner_benefits_bindings::{
+        AuditEntry, Benefit, Cancellation, DispatchReport, KeyPool, Keys, Mail, MarketingContact, Money, Offer, Organization, OutboxEntry,
+        Outcome, Package, Request, User,
     };
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
-        errors::init(module)
+        partner_benefits_bindings::python::errors::init(module)
     }
 }

@@ -447,8 +447,8 @@ class BenefitCenter:
     ) -> BenefitCenter:
         """A center on a persistent store, chosen by `target`.
 
-        A `str` starting with ``postgres://`` or ``postgresql://`` is a
-        PostgreSQL URL in the libpq form
+        A `str` starting with ``postgres://`` or ``postgresql://`` (in any
+        letter case) is a PostgreSQL URL in the libpq form
         (``postgres://user:password@host:port/dbname?options``): the center
         keeps its data in that database, creating or migrating its ``pb_``
         tables at open. The database and the role must exist. Many processes

@@ -135,7 +135,7 @@ class BindingBenchTest {
                 }
                 is Step.SetPartnerLevel -> program.setPartnerLevel(step.orgId, step.level)
                 is Step.GrantCompetency -> program.grantCompetency(step.orgId, step.competency)
-                is Step.Execute -> asUser(step) { it.execute(step.commandJson) }
+                is Step.Execute -> asUser(step) { it.executeJson(step.commandJson) }
                 is Step.Query -> asUser(step) { session ->
                     when (step.query) {
                         "organization" -> session.organization()

@@ -209,7 +209,7 @@ class ErrorsTest {
                 } catch (e: BenefitsException.InvalidInput) {
                     assertEquals("invalid_input", e.code)
                 }
-                refused("w.admin.execute: ${text.take(20)}") { w.admin.execute(text) }
+                refused("w.admin.executeJson: ${text.take(20)}") { w.admin.executeJson(text) }
             }
             for (amount in listOf("0", "-1", "1E+40", "1E-40", "79228162514264337593543950336", "0.00000000000000000000000000001")) {
                 refused("w.admin.requestAssistance: $amount") { w.admin.requestAssistance(advisory, Phase.DESIGN, BigDecimal(amount), "x") }

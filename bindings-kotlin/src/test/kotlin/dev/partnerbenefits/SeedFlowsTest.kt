@@ -314,11 +314,11 @@ class SeedFlowsTest {
     @Test
     fun commandsAsJsonAndAtomicBatches() {
         World().use { w ->
-            val outcome = w.admin.execute("""{"command":"purchase_package","template":"action-pack"}""")
+            val outcome = w.admin.executeJson("""{"command":"purchase_package","template":"action-pack"}""")
             assertTrue(outcome.contains("package_purchased"), outcome)
             val before = w.admin.users().size
             assertThrows<BenefitsException.InvalidInput> {
-                w.admin.executeBatch(
+                w.admin.executeBatchJson(
                     listOf(
                         """{"command":"add_user","name":"Ok User","email":"ok@contoso.com","roles":[],"language":null}""",
                         """{"command":"add_user","name":"Bad User","email":"not-an-email","roles":[],"language":null}""",
@@ -326,11 +326,11 @@ class SeedFlowsTest {
                 )
             }
             assertEquals(before, w.admin.users().size)
-            val outcomes = w.admin.executeBatch(
+            val outcomes = w.admin.executeBatchJson(
                 listOf("""{"command":"add_user","name":"Ok User","email":"ok@contoso.com","roles":[],"language":null}"""),
             )
             assertEquals(1, outcomes.size)
-            assertThrows<BenefitsException.InvalidInput> { w.admin.execute("""{"command":"no_such_command"}""") }
+            assertThrows<BenefitsException.InvalidInput> { w.admin.executeJson("""{"command":"no_such_command"}""") }
         }
     }
 

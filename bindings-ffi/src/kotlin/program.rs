@@ -3,9 +3,10 @@
 use partner_benefits as core;
 use partner_benefits::LicenseKey;
 
-use crate::center::id;
-use crate::error::Result;
-use crate::types::{KeyPool, PartnerLevel, long};
+use super::error::Result;
+use super::id;
+use crate::views::long;
+use crate::{KeyPool, PartnerLevel};
 
 /// Stocks key pools, sets levels and competencies, completes requests.
 /// Not one of the partner's roles: only the host holds it.

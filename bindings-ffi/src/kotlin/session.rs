@@ -4,14 +4,13 @@
 use std::sync::Arc;
 
 use partner_benefits as core;
-use partner_benefits::{Command, Outcome};
 use rust_decimal::Decimal;
 
-use crate::Timestamp;
-use crate::center::id;
-use crate::error::{BenefitsError, Result};
-use crate::types::{
-    AuditEntry, Benefit, Cancellation, Category, MarketingContact, Money, Offer, Organization, Package, Phase, Request, Role, User,
+use super::error::{BenefitsError, Result};
+use super::id;
+use crate::{
+    AuditEntry, Benefit, Cancellation, Category, Command, Keys, MarketingContact, Money, Offer, Organization, Outcome, Package, Phase,
+    Request, Role, Timestamp, User,
 };
 
 fn roles(roles: Vec<Role>) -> Vec<core::Role> {
@@ -20,55 +19,6 @@ fn roles(roles: Vec<Role>) -> Vec<core::Role> {
 
 fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(U::from).collect()
-}
-
-/// Keys revealed by `getKeys` / `getLicenseKeys`, with what goes with them.
-/// The keys are secrets: `keys()` returns them in clear, while `toString()`
-/// shows only how many there are, so logging this object leaks nothing.
-#[derive(PartialEq, Eq, uniffi::Object)]
-#[uniffi::export(Display, Eq)]
-pub struct Keys {
-    inner: core::RevealedKeys,
-}
-
-impl std::fmt::Display for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Keys(benefit={}, product={}, keys=[{} redacted])", self.inner.benefit, self.inner.product, self.inner.keys.len())
-    }
-}
-
-impl std::fmt::Debug for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
-
-#[uniffi::export]
-impl Keys {
-    /// The benefit the keys belong to.
-    pub fn benefit_id(&self) -> String {
-        self.inner.benefit.to_string()
-    }
-
-    /// Product name.
-    pub fn product(&self) -> String {
-        self.inner.product.clone()
-    }
-
-    /// The keys in clear. Show them only to the person who asked.
-    pub fn keys(&self) -> Vec<String> {
-        self.inner.keys.iter().map(|key| key.reveal().to_string()).collect()
-    }
-
-    /// Download links for the chosen language and OS (R11).
-    pub fn download_links(&self) -> Vec<String> {
-        self.inner.download_links.clone()
-    }
-
-    /// Instructions to follow (R08, R13).
-    pub fn special_instructions(&self) -> String {
-        self.inner.special_instructions.clone()
-    }
 }
 
 /// Acts as one user of one organization. Cheap; safe to share between threads.
@@ -108,16 +58,30 @@ impl Session {
         Ok(Arc::new(Self::new(self.inner.with_retries(retries))))
     }
 
-    /// Applies one command given as JSON (the core's `Command`, e.g.
-    /// `{"command":"purchase_package","template":"action-pack"}`); returns the
-    /// outcome as JSON. A key reveal's outcome names vault slots, not keys.
-    pub fn execute(&self, command_json: String) -> Result<String> {
-        let command: Command = parse_command(&command_json)?;
+    /// Applies one command (`Command.PurchasePackage("action-pack")`, ...).
+    /// A key reveal's outcome names the benefit; `getKeys` returns the keys.
+    pub fn execute(&self, command: Command) -> Result<Outcome> {
+        Ok(self.inner.execute(command.try_into()?)?.into())
+    }
+
+    /// Applies many commands in one atomic commit: all of them or none.
+    pub fn execute_batch(&self, commands: Vec<Command>) -> Result<Vec<Outcome>> {
+        let commands = commands.into_iter().map(core::Command::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(list(self.inner.execute_batch(&commands)?))
+    }
+
+    /// Deprecated: use `execute(Command)`. Applies one command given as the
+    /// core's JSON (`{"command":"purchase_package","template":"action-pack"}`)
+    /// and returns the core's outcome as JSON; kept for hosts that replay
+    /// recorded JSON commands (the binding bench does).
+    pub fn execute_json(&self, command_json: String) -> Result<String> {
+        let command = parse_command(&command_json)?;
         outcome_json(&self.inner.execute(command)?)
     }
 
-    /// Applies many JSON commands in one atomic commit: all of them or none.
-    pub fn execute_batch(&self, commands_json: Vec<String>) -> Result<Vec<String>> {
+    /// Deprecated: use `executeBatch(List<Command>)`. Many JSON commands in
+    /// one atomic commit, as `executeJson`.
+    pub fn execute_batch_json(&self, commands_json: Vec<String>) -> Result<Vec<String>> {
         let commands = commands_json.iter().map(|c| parse_command(c)).collect::<Result<Vec<_>>>()?;
         self.inner.execute_batch(&commands)?.iter().map(outcome_json).collect()
     }
@@ -165,12 +129,12 @@ impl Session {
 
     /// "Get keys" for software in a language and OS (R08–R11); activates it (P1).
     pub fn get_keys(&self, benefit_id: String, language: String, os: String) -> Result<Arc<Keys>> {
-        Ok(Arc::new(Keys { inner: self.inner.get_keys(id(&benefit_id)?, &language, &os)? }))
+        Ok(Arc::new(self.inner.get_keys(id(&benefit_id)?, &language, &os)?.into()))
     }
 
     /// "Get keys" for a license-based cloud subscription (R13, P4).
     pub fn get_license_keys(&self, benefit_id: String) -> Result<Arc<Keys>> {
-        Ok(Arc::new(Keys { inner: self.inner.get_license_keys(id(&benefit_id)?)? }))
+        Ok(Arc::new(self.inner.get_license_keys(id(&benefit_id)?)?.into()))
     }
 
     /// Assigns a Visual Studio subscription (R14), or yourself to Azure (R12).
@@ -290,10 +254,10 @@ impl Session {
     }
 }
 
-fn parse_command(json: &str) -> Result<Command> {
+fn parse_command(json: &str) -> Result<core::Command> {
     serde_json::from_str(json).map_err(|e| BenefitsError::invalid("command", e))
 }
 
-fn outcome_json(outcome: &Outcome) -> Result<String> {
+fn outcome_json(outcome: &core::Outcome) -> Result<String> {
     serde_json::to_string(outcome).map_err(|e| core::Error::storage(e.to_string()).into())
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use partner_benefits::Clock;
 
+use super::error::{BenefitsError, Result};
 use crate::Timestamp;
-use crate::error::{BenefitsError, Result};
 
 /// An instant as it crosses to Kotlin: `seconds:nanos`, as `java.time.Instant` holds it.
 pub(crate) fn to_wire(time: &Timestamp) -> String {

@@ -4,13 +4,13 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use partner_benefits::values::parse_decimal;
-use partner_benefits::{Category, Error, Status};
+use partner_benefits::{Category, Error};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString};
 use rust_decimal::Decimal;
 
-use crate::errors::{invalid, to_py};
+use super::errors::{invalid, to_py};
 
 /// Runs core work with the GIL released, mapping its error to an exception.
 pub fn run<T, F>(py: Python<'_>, work: F) -> PyResult<T>
@@ -57,30 +57,6 @@ pub fn decimal(field: &str, value: &Bound<'_, PyAny>) -> PyResult<Decimal> {
     parse_decimal(field, &text).map_err(|err| to_py(py, &err))
 }
 
-/// A value of one of the Python enums of `partner_benefits._enums`, by class and value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct EnumValue {
-    class: &'static str,
-    value: &'static str,
-}
-
-impl EnumValue {
-    /// The member of `class` whose value is `value`.
-    pub fn new(class: &'static str, value: &'static str) -> Self {
-        Self { class, value }
-    }
-}
-
-impl<'py> IntoPyObject<'py> for EnumValue {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("partner_benefits._enums")?.getattr(self.class)?.call1((self.value,))
-    }
-}
-
 /// The text of an enum argument: a member of the Python enum, or its value.
 pub fn enum_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
     let py = value.py();
@@ -99,44 +75,16 @@ pub fn parse_enum<T: FromStr<Err = Error>>(value: &Bound<'_, PyAny>) -> PyResult
     text.parse().map_err(|err| to_py(value.py(), &err))
 }
 
-/// Stable snake_case name of a category.
-pub fn category_name(category: Category) -> &'static str {
-    match category {
-        Category::Software => "software",
-        Category::Cloud => "cloud",
-        Category::VisualStudio => "visual_studio",
-        Category::Technical => "technical",
-        Category::GoToMarket => "go_to_market",
-    }
-}
-
 /// A category argument.
 pub fn parse_category(value: &Bound<'_, PyAny>) -> PyResult<Category> {
     let text = enum_text(value)?;
-    Category::ALL
-        .into_iter()
-        .find(|c| category_name(*c) == text)
+    crate::Category::from_value(&text)
+        .map(Category::from)
         .ok_or_else(|| invalid(value.py(), "category", "one of software, cloud, visual_studio, technical, go_to_market"))
 }
 
-/// Stable snake_case name of a status.
-pub fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::NotActivated => "not_activated",
-        Status::Available => "available",
-        Status::Unavailable => "unavailable",
-        Status::Pending => "pending",
-        Status::Active => "active",
-        Status::PartlyAssigned => "partly_assigned",
-        Status::Expired => "expired",
-        Status::Cancelled => "cancelled",
-        Status::Submitted => "submitted",
-        Status::Completed => "completed",
-        Status::Withdrawn => "withdrawn",
-    }
-}
-
-/// `Name(field=repr(value), ...)` from the object's own attributes.
+/// `Name(field=repr(value), ...)` from the object's own attributes, so each
+/// value shows as Python shows it (`Decimal('1.5')`, `Status.ACTIVE`).
 pub fn repr_fields(object: &Bound<'_, PyAny>, name: &str, fields: &[&str]) -> PyResult<String> {
     let mut parts = Vec::with_capacity(fields.len());
     for field in fields {
