@@ -1,4 +1,5 @@
-//! Time: a port, so the core never reads the wall clock itself.
+//! Time: a port, so the decisions never read the wall clock themselves;
+//! [`SystemClock`] is the host's wall clock behind it.
 
 use std::sync::Mutex;
 
@@ -10,6 +11,17 @@ use crate::lifecycle::Timestamp;
 pub trait Clock: Send + Sync {
     /// Now, in UTC.
     fn now(&self) -> Timestamp;
+}
+
+/// The system's wall clock in UTC: what a real host passes to
+/// `BenefitCenter::new`. Tests use [`ManualClock`] instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        chrono::Utc::now()
+    }
 }
 
 /// A clock that moves only when told; for tests, demos and replays.

@@ -1,4 +1,4 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -34,9 +34,15 @@ pub mod testing {
 pub mod values;
 mod views;
 
+/// The date-time crate of the API's [`Timestamp`] and durations, so a host
+/// uses the same version.
+pub use chrono;
+/// The decimal crate of the API's amounts and hours, so a host uses the same version.
+pub use rust_decimal;
+
 pub use catalog::Catalog;
 pub use center::BenefitCenter;
-pub use clock::{Clock, ManualClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, KeyReveal, Outcome};
 pub use error::{Error, RefundRefusal, Result};
 pub use event::{Actor, CancellationTarget, Phase, RecordedEvent, StreamId};

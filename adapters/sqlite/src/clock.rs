@@ -1,14 +1,4 @@
-//! The wall clock, for hosts (the core reads time only through `Clock`).
+//! The wall clock, kept here for hosts that named it from this crate: it is
+//! the core's [`partner_benefits::SystemClock`].
 
-use partner_benefits::{Clock, Timestamp};
-
-/// The system's wall clock in UTC: what a real host passes to
-/// `BenefitCenter::new`. Tests use `ManualClock` instead.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        chrono::Utc::now()
-    }
-}
+pub use partner_benefits::SystemClock;
