@@ -3,7 +3,7 @@
 //! Thin by design: every function here converts its arguments, calls the
 //! core and converts the answer or the error back. No rule lives here.
 //! Ids cross as text (`org-1`, `usr-1-2`, ...), times as `java.time.Instant`,
-//! money and hours as `java.math.BigDecimal` (see `bindings-kotlin/uniffi.toml`),
+//! money and hours as `java.math.BigDecimal` (see `bindings-ffi/uniffi.toml`),
 //! and every core error as one case of the sealed `BenefitsException`
 //! carrying the core's stable `code`.
 
