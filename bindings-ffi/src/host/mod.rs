@@ -8,9 +8,9 @@ mod target;
 
 use std::sync::Arc;
 
-use partner_benefits::{BenefitCenter, Catalog, Clock, Error, Mailer, ManualClock, MemoryStore, Store};
+use partner_benefits::{BenefitCenter, Catalog, Clock, Error, Mailer, ManualClock, MemoryStore, Store, SystemClock};
 use partner_benefits_postgres::PostgresStore;
-use partner_benefits_sqlite::{SqliteStore, SystemClock};
+use partner_benefits_sqlite::SqliteStore;
 
 pub use demo_keys::{DEMO_KEYS_PER_POOL, stock_demo_keys};
 pub use no_mailer::NoMailer;
