@@ -86,11 +86,7 @@ fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, Error> {
 
 /// Numbers new events after `base` in `stream`.
 pub(crate) fn record(stream: &StreamId, base: u64, events: Vec<(Timestamp, Actor, Event)>) -> Vec<RecordedEvent> {
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (at, actor, event))| RecordedEvent { stream: stream.clone(), version: base + i as u64 + 1, at, actor, event })
-        .collect()
+    RecordedEvent::numbered(stream, base, events).collect()
 }
 
 /// The refusal of a command while the clock reads outside the calendar.
@@ -496,28 +492,21 @@ impl BenefitCenter {
             return Ok((0, decided.outcomes));
         }
         let count = decided.events.len();
-        let mut pool_appends: Vec<Append> = Vec::new();
+        // A purchase's draws, one append per pool, each numbered after the pool's version.
+        let mut drawn: BTreeMap<&Code, Vec<(Timestamp, Actor, Event)>> = BTreeMap::new();
         for draw in &decided.draws {
-            let pool = pools.get(&draw.product).cloned().unwrap_or_default();
-            let pool_stream = StreamId::KeyPool(draw.product.clone());
-            let existing = pool_appends.iter().position(|a| a.stream == pool_stream);
             let event = Event::KeysAllocated { first: draw.first, count: draw.count, package: draw.package };
-            match existing {
-                Some(index) => {
-                    if let Some(append) = pool_appends.get_mut(index) {
-                        let version = pool.version + append.events.len() as u64 + 1;
-                        append.events.push(RecordedEvent { stream: pool_stream, version, at: now, actor, event });
-                    }
-                }
-                None => {
-                    pool_appends.push(Append {
-                        stream: pool_stream.clone(),
-                        expected_version: pool.version,
-                        events: vec![RecordedEvent { stream: pool_stream, version: pool.version + 1, at: now, actor, event }],
-                    });
-                }
-            }
+            drawn.entry(&draw.product).or_default().push((now, actor, event));
         }
+        let pool_appends: Vec<Append> = drawn
+            .into_iter()
+            .map(|(product, events)| {
+                let expected_version = pools.get(product).map_or(0, |pool| pool.version);
+                let stream = StreamId::KeyPool(product.clone());
+                let events = record(&stream, expected_version, events);
+                Append { stream, expected_version, events }
+            })
+            .collect();
         let idempotency = match (idempotency, decided.outcomes.first()) {
             (Some((key, request)), Some(outcome)) => Some(IdempotencyRecord {
                 organization,

@@ -311,3 +311,22 @@ pub struct RecordedEvent {
     /// What happened.
     pub event: Event,
 }
+
+impl RecordedEvent {
+    /// Numbers new events of `stream` following version `base`: the one
+    /// place where events get their versions (organization and key-pool
+    /// streams alike), so a gap or a repeat cannot arise in one place only.
+    pub(crate) fn numbered<'s>(
+        stream: &'s StreamId,
+        base: u64,
+        events: impl IntoIterator<Item = (Timestamp, Actor, Event)> + 's,
+    ) -> impl Iterator<Item = RecordedEvent> + 's {
+        events.into_iter().zip(base + 1..).map(move |((at, actor, event), version)| RecordedEvent {
+            stream: stream.clone(),
+            version,
+            at,
+            actor,
+            event,
+        })
+    }
+}

@@ -59,13 +59,7 @@ impl Decider<'_> {
         // Numbered straight into the batch's list (no list per command).
         let first = self.events.len();
         let stream = self.stream();
-        self.events.extend(tx_events.into_iter().enumerate().map(|(i, (at, actor, event))| RecordedEvent {
-            stream: stream.clone(),
-            version: base + i as u64 + 1,
-            at,
-            actor,
-            event,
-        }));
+        self.events.extend(RecordedEvent::numbered(&stream, base, tx_events));
         if apply {
             let state = self.state.to_mut();
             for event in self.events.get(first..).unwrap_or_default() {
