@@ -9,15 +9,17 @@
 //! anything falls due, the fold's bound that lets the catch-up skip, is
 //! the first step of those same walks.
 
+use std::borrow::Cow;
+
 use super::Tx;
 use crate::event::{Actor, Event};
 use crate::ids::{BenefitId, OfferId, PackageId};
 use crate::lifecycle::offer::{OfferFact, OfferInput, OfferMachine, OfferState};
-use crate::lifecycle::package::{PackageMachine, PackageState};
-use crate::lifecycle::reminder::{ReminderInput, ReminderMachine, ReminderPlan};
+use crate::lifecycle::package::{PackageInput, PackageMachine, PackageState};
+use crate::lifecycle::reminder::{ReminderInput, ReminderMachine, ReminderPlan, RemindersSent};
 use crate::lifecycle::software::SoftwareMachine;
 use crate::lifecycle::technical::{TechnicalMachine, TechnicalState};
-use crate::lifecycle::{Timestamp, calendar_start, transition};
+use crate::lifecycle::{Machine, Timestamp, apply, calendar_start, transition};
 use crate::mail::MailTopic;
 use crate::state::{Benefit, BenefitDetail, Offer, OrganizationState, Package};
 
@@ -41,34 +43,6 @@ const EXPIRY: u8 = 2;
 /// A step with the moment it falls due and its order at that moment.
 type Due = (Timestamp, u8, Step);
 
-/// How far a walk goes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Horizon {
-    /// Every step due at this moment.
-    Until(Timestamp),
-    /// Only the first step, whenever it falls.
-    First,
-}
-
-impl Horizon {
-    /// The moment the machines judge their next step from: for `First`, the
-    /// start of the calendar, so that every reminder still lies ahead.
-    fn seen_at(self) -> Timestamp {
-        match self {
-            Self::Until(now) => now,
-            Self::First => calendar_start(),
-        }
-    }
-
-    /// True when a step at `at` is taken (pushed), false when the walk ends before it.
-    fn reaches(self, at: Timestamp) -> bool {
-        match self {
-            Self::Until(now) => at <= now,
-            Self::First => true,
-        }
-    }
-}
-
 /// Adds to `tx` every step due at `tx.now`, in time order.
 pub(crate) fn collect_due(tx: &mut Tx<'_>) {
     let state = tx.state;
@@ -81,10 +55,10 @@ pub(crate) fn collect_due(tx: &mut Tx<'_>) {
     }
     let mut due = Vec::new();
     for package in state.packages.values() {
-        package_steps(package, Horizon::Until(now), &mut due);
+        package_steps(package, now, &mut due);
     }
     for benefit in state.benefits.values() {
-        benefit_steps(benefit, Horizon::Until(now), &mut due);
+        benefit_steps(benefit, now, &mut due);
     }
     due.sort_by_key(|(at, order, _)| (*at, *order));
     for (at, _, step) in due {
@@ -93,94 +67,140 @@ pub(crate) fn collect_due(tx: &mut Tx<'_>) {
 }
 
 /// The earliest moment at which [`collect_due`] would find a step due
-/// (`Timestamp::MAX_UTC` when nothing is scheduled).
+/// (`Timestamp::MAX_UTC` when nothing is scheduled): the first step each
+/// walk would take, as seen from the start of the calendar (so that every
+/// reminder still lies ahead). It runs in the fold after every event that
+/// moves a due step, so it asks the same `next` functions as the walks
+/// without walking.
 pub(crate) fn earliest_due(state: &OrganizationState) -> Timestamp {
     let packages = state.packages.values().map(package_earliest_due);
-    let benefits = state.benefits.values().map(|benefit| first(|due| benefit_steps(benefit, Horizon::First, due)));
+    let benefits = state.benefits.values().map(benefit_earliest_due);
     packages.chain(benefits).min().unwrap_or(Timestamp::MAX_UTC)
 }
 
 /// The earliest due step of one package itself (reminders, expiry).
 pub(crate) fn package_earliest_due(package: &Package) -> Timestamp {
-    first(|due| package_steps(package, Horizon::First, due))
+    package_next(package, &package.state, &package.reminders_sent, calendar_start()).map_or(Timestamp::MAX_UTC, |(at, _)| at)
 }
 
-fn first(walk: impl FnOnce(&mut Vec<Due>)) -> Timestamp {
-    let mut due = Vec::new();
-    walk(&mut due);
-    due.iter().map(|(at, _, _)| *at).min().unwrap_or(Timestamp::MAX_UTC)
+fn benefit_earliest_due(benefit: &Benefit) -> Timestamp {
+    if benefit.cancelled_at.is_some() {
+        return Timestamp::MAX_UTC;
+    }
+    let first = match &benefit.detail {
+        BenefitDetail::Technical { activation, .. } => activation.next_due().map(|(at, _)| at),
+        BenefitDetail::CloudLicense { activation, .. } => activation.next_due().map(|(at, _)| at),
+        BenefitDetail::GoToMarket { offers } => offers
+            .iter()
+            .filter_map(|offer| offer_next(offer, &offer.state, &offer.reminders_sent, calendar_start()).map(|(at, _)| at))
+            .min(),
+        _ => None,
+    };
+    first.unwrap_or(Timestamp::MAX_UTC)
 }
 
-/// The earlier of two candidate steps (by moment, then order).
-fn earlier<A, B>(a: Option<(Timestamp, u8, A)>, b: Option<(Timestamp, u8, B)>) -> Option<Result<(Timestamp, A), (Timestamp, B)>> {
-    match (a, b) {
-        (Some((at_a, order_a, a)), Some((at_b, order_b, _))) if (at_a, order_a) <= (at_b, order_b) => Some(Ok((at_a, a))),
-        (_, Some((at, _, b))) => Some(Err((at, b))),
-        (Some((at, _, a)), None) => Some(Ok((at, a))),
+/// A lifecycle's next step: one of its term's reminders, or its own input.
+enum Next<I> {
+    Reminder(ReminderInput),
+    Own(I),
+}
+
+/// The earlier of a reminder and a lifecycle's own step (by moment, then order).
+fn earlier<I>(reminder: Option<(Timestamp, ReminderInput)>, own: Option<(Timestamp, u8, I)>) -> Option<(Timestamp, Next<I>)> {
+    match (reminder, own) {
+        (Some((at, reminder)), Some((own_at, order, _))) if (at, REMINDER) <= (own_at, order) => Some((at, Next::Reminder(reminder))),
+        (_, Some((at, _, own))) => Some((at, Next::Own(own))),
+        (Some((at, reminder)), None) => Some((at, Next::Reminder(reminder))),
         (None, None) => None,
     }
 }
 
-/// A package's own lifecycle and its term's reminders (P3), walked together.
-fn package_steps(package: &Package, horizon: Horizon, due: &mut Vec<Due>) {
-    let (mut state, mut sent) = (package.state.clone(), package.reminders_sent.clone());
-    let now = horizon.seen_at();
-    loop {
-        let reminder = match state {
-            PackageState::Active { expires_at } => {
-                let plan = ReminderPlan { days: &package.template.reminder_days, term_starts: package.purchased_at, term_ends: expires_at };
-                plan.next_due(&sent, now).map(|(at, input)| (at, REMINDER, input))
-            }
-            _ => None,
-        };
-        let own = state.next_due().map(|(at, input)| (at, EXPIRY, input));
-        match earlier(reminder, own) {
-            Some(Ok((at, input))) if horizon.reaches(at) => {
+/// A package's next step from `state` with `sent` reminders, as seen at `now`.
+fn package_next(package: &Package, state: &PackageState, sent: &RemindersSent, now: Timestamp) -> Option<(Timestamp, Next<PackageInput>)> {
+    let reminder = match state {
+        PackageState::Active { expires_at } => {
+            ReminderPlan { days: &package.template.reminder_days, term_starts: package.purchased_at, term_ends: *expires_at }
+                .next_due(sent, now)
+        }
+        _ => None,
+    };
+    earlier(reminder, state.next_due().map(|(at, input)| (at, EXPIRY, input)))
+}
+
+/// An offer's next step from `state` with `sent` reminders, as seen at `now`.
+fn offer_next(offer: &Offer, state: &OfferState, sent: &RemindersSent, now: Timestamp) -> Option<(Timestamp, Next<OfferInput>)> {
+    let reminder = match state {
+        OfferState::Active { since, expires_at } => {
+            ReminderPlan { days: &offer.reminder_days, term_starts: *since, term_ends: *expires_at }.next_due(sent, now)
+        }
+        _ => None,
+    };
+    let own = state.next_due(offer.duration_days).map(|(at, input)| {
+        let order = if matches!(input, OfferInput::Fulfil { .. }) { ACTIVATION } else { EXPIRY };
+        (at, order, input)
+    });
+    earlier(reminder, own)
+}
+
+/// Takes a reminder step on the walk's copy of the reminders; false when
+/// the machine refuses it (the walk then ends).
+fn remind(sent: &mut Cow<'_, RemindersSent>, input: &ReminderInput, now: Timestamp) -> bool {
+    match ReminderMachine::decide(sent, input, now) {
+        Ok(fact) => apply::<ReminderMachine>(sent.to_mut(), &fact).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A package's own lifecycle and its term's reminders (P3), walked together
+/// through every step due at `now`, each taken by its machine.
+fn package_steps(package: &Package, now: Timestamp, due: &mut Vec<Due>) {
+    // The walk moves copies; the reminders are copied only when one is sent.
+    let (mut state, mut sent) = (package.state.clone(), Cow::Borrowed(&package.reminders_sent));
+    while let Some((at, next)) = package_next(package, &state, &sent, now)
+        && at <= now
+    {
+        match next {
+            Next::Reminder(input) => {
                 let ReminderInput::Remind { days_before, term_ends } = input else { return };
+                if !remind(&mut sent, &input, now) {
+                    return;
+                }
                 due.push((at, REMINDER, Step::PackageReminder { package: package.id, days_before, expires_at: term_ends }));
-                match transition::<ReminderMachine>(&sent, &input, now) {
-                    Ok((next, _)) if horizon != Horizon::First => sent = next,
-                    _ => return,
-                }
             }
-            Some(Err((at, input))) if horizon.reaches(at) => {
+            Next::Own(input) => {
+                let Ok((moved, _)) = transition::<PackageMachine>(&state, &input, now) else { return };
+                state = moved;
                 due.push((at, EXPIRY, Step::PackageExpired { package: package.id }));
-                match transition::<PackageMachine>(&state, &input, now) {
-                    Ok((next, _)) if horizon != Horizon::First => state = next,
-                    _ => return,
-                }
             }
-            _ => return,
         }
     }
 }
 
-/// A benefit's time-driven steps; none once its package was cancelled.
-fn benefit_steps(benefit: &Benefit, horizon: Horizon, due: &mut Vec<Due>) {
+/// A benefit's time-driven steps due at `now`; none once its package was cancelled.
+fn benefit_steps(benefit: &Benefit, now: Timestamp, due: &mut Vec<Due>) {
     if benefit.cancelled_at.is_some() {
         return;
     }
-    let now = horizon.seen_at();
     match &benefit.detail {
         BenefitDetail::Technical { activation, .. } => {
             if let Some((at, input)) = activation.next_due()
-                && horizon.reaches(at)
-                && (horizon == Horizon::First || transition::<TechnicalMachine>(activation, &input, now).is_ok())
+                && at <= now
+                && TechnicalMachine::decide(activation, &input, now).is_ok()
             {
                 due.push((at, ACTIVATION, Step::TechnicalActive { benefit: benefit.id }));
             }
         }
         BenefitDetail::CloudLicense { activation, .. } => {
             if let Some((at, input)) = activation.next_due()
-                && horizon.reaches(at)
-                && (horizon == Horizon::First || transition::<SoftwareMachine>(activation, &input, now).is_ok())
+                && at <= now
+                && SoftwareMachine::decide(activation, &input, now).is_ok()
             {
                 due.push((at, EXPIRY, Step::LicenseExpired { benefit: benefit.id }));
             }
         }
         BenefitDetail::GoToMarket { offers } => {
             for offer in offers {
-                offer_steps(offer, horizon, due);
+                offer_steps(offer, now, due);
             }
         }
         _ => {}
@@ -189,45 +209,27 @@ fn benefit_steps(benefit: &Benefit, horizon: Horizon, due: &mut Vec<Due>) {
 
 /// An offer's lifecycle and its run's reminders (P3), walked together: an
 /// offer can become active, be reminded of and expire within one catch-up.
-fn offer_steps(offer: &Offer, horizon: Horizon, due: &mut Vec<Due>) {
-    let (mut state, mut sent) = (offer.state.clone(), offer.reminders_sent.clone());
-    let now = horizon.seen_at();
-    loop {
-        let reminder = match state {
-            OfferState::Active { since, expires_at } => {
-                let plan = ReminderPlan { days: &offer.reminder_days, term_starts: since, term_ends: expires_at };
-                plan.next_due(&sent, now).map(|(at, input)| (at, REMINDER, input))
-            }
-            _ => None,
-        };
-        let own = state.next_due(offer.duration_days).map(|(at, input)| {
-            let order = if matches!(input, OfferInput::Fulfil { .. }) { ACTIVATION } else { EXPIRY };
-            (at, order, input)
-        });
-        match earlier(reminder, own) {
-            Some(Ok((at, input))) if horizon.reaches(at) => {
+fn offer_steps(offer: &Offer, now: Timestamp, due: &mut Vec<Due>) {
+    let (mut state, mut sent) = (offer.state.clone(), Cow::Borrowed(&offer.reminders_sent));
+    while let Some((at, next)) = offer_next(offer, &state, &sent, now)
+        && at <= now
+    {
+        match next {
+            Next::Reminder(input) => {
                 let ReminderInput::Remind { days_before, term_ends } = input else { return };
-                due.push((at, REMINDER, Step::OfferReminder { offer: offer.id, days_before, expires_at: term_ends }));
-                match transition::<ReminderMachine>(&sent, &input, now) {
-                    Ok((next, _)) if horizon != Horizon::First => sent = next,
-                    _ => return,
-                }
-            }
-            Some(Err((at, input))) if horizon.reaches(at) => {
-                if horizon == Horizon::First {
-                    // Only the moment counts when peeking.
-                    due.push((at, EXPIRY, Step::OfferExpired { offer: offer.id }));
+                if !remind(&mut sent, &input, now) {
                     return;
                 }
-                let Ok((next, fact)) = transition::<OfferMachine>(&state, &input, now) else { return };
-                let step = match fact {
-                    OfferFact::Fulfilled { expires_at } => (ACTIVATION, Step::OfferActive { offer: offer.id, expires_at }),
-                    _ => (EXPIRY, Step::OfferExpired { offer: offer.id }),
-                };
-                due.push((at, step.0, step.1));
-                state = next;
+                due.push((at, REMINDER, Step::OfferReminder { offer: offer.id, days_before, expires_at: term_ends }));
             }
-            _ => return,
+            Next::Own(input) => {
+                let Ok((moved, fact)) = transition::<OfferMachine>(&state, &input, now) else { return };
+                state = moved;
+                due.push(match fact {
+                    OfferFact::Fulfilled { expires_at } => (at, ACTIVATION, Step::OfferActive { offer: offer.id, expires_at }),
+                    _ => (at, EXPIRY, Step::OfferExpired { offer: offer.id }),
+                });
+            }
         }
     }
 }

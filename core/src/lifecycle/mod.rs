@@ -38,6 +38,16 @@ pub trait Machine {
     /// The state after `fact`. Fails only for a fact that cannot follow
     /// `state`, which a log written by this library never holds.
     fn evolve(state: &Self::State, fact: &Self::Fact) -> Result<Self::State, Error>;
+    /// [`Machine::evolve`] in place: what the fold calls. A machine whose
+    /// state holds collections writes its evolution here (and `evolve` as a
+    /// copy evolved in place), so folding a fact never copies them.
+    fn evolve_in_place(state: &mut Self::State, fact: &Self::Fact) -> Result<(), Error>
+    where
+        Self::State: Sized,
+    {
+        *state = Self::evolve(state, fact)?;
+        Ok(())
+    }
     /// One representative of every state.
     fn sample_states() -> Vec<Self::State>;
     /// One representative of every input.
@@ -56,9 +66,11 @@ pub fn transition<M: Machine>(state: &M::State, input: &M::Input, now: Timestamp
 }
 
 /// Folds `fact` into `state` in place (the fold's one way to move a machine).
-pub(crate) fn apply<M: Machine>(state: &mut M::State, fact: &M::Fact) -> Result<(), Error> {
-    *state = M::evolve(state, fact)?;
-    Ok(())
+pub(crate) fn apply<M: Machine>(state: &mut M::State, fact: &M::Fact) -> Result<(), Error>
+where
+    M::State: Sized,
+{
+    M::evolve_in_place(state, fact)
 }
 
 /// Renders the full transition table of `M`: every sample state against

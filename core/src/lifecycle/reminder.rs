@@ -86,14 +86,19 @@ impl Machine for ReminderMachine {
     }
 
     fn evolve(sent: &RemindersSent, fact: &ReminderFact) -> Result<RemindersSent, Error> {
-        Ok(match fact {
+        let mut next = sent.clone();
+        Self::evolve_in_place(&mut next, fact)?;
+        Ok(next)
+    }
+
+    fn evolve_in_place(sent: &mut RemindersSent, fact: &ReminderFact) -> Result<(), Error> {
+        match fact {
             ReminderFact::Reminded { days_before } => {
-                let mut next = sent.clone();
-                next.insert(*days_before);
-                next
+                sent.insert(*days_before);
             }
-            ReminderFact::TermStarted => RemindersSent::new(),
-        })
+            ReminderFact::TermStarted => sent.clear(),
+        }
+        Ok(())
     }
 
     fn sample_states() -> Vec<RemindersSent> {

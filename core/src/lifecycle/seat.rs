@@ -91,15 +91,20 @@ impl Machine for SeatMachine {
 
     fn evolve(pool: &SeatPool, fact: &SeatFact) -> Result<SeatPool, Error> {
         let mut next = pool.clone();
+        Self::evolve_in_place(&mut next, fact)?;
+        Ok(next)
+    }
+
+    fn evolve_in_place(pool: &mut SeatPool, fact: &SeatFact) -> Result<(), Error> {
         match fact {
             SeatFact::Assigned { user, since } => {
-                next.holders.insert(*user, *since);
+                pool.holders.insert(*user, *since);
             }
             SeatFact::Released { user } => {
-                next.holders.remove(user);
+                pool.holders.remove(user);
             }
         }
-        Ok(next)
+        Ok(())
     }
 
     fn sample_states() -> Vec<SeatPool> {
