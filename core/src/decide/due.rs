@@ -142,13 +142,19 @@ fn offer_next(offer: &Offer, state: &OfferState, sent: &RemindersSent, now: Time
     earlier(reminder, own)
 }
 
-/// Takes a reminder step on the walk's copy of the reminders; false when
-/// the machine refuses it (the walk then ends).
-fn remind(sent: &mut Cow<'_, RemindersSent>, input: &ReminderInput, now: Timestamp) -> bool {
-    match ReminderMachine::decide(sent, input, now) {
-        Ok(fact) => apply::<ReminderMachine>(sent.to_mut(), &fact).is_ok(),
-        Err(_) => false,
-    }
+/// Takes a reminder step on the walk's copy of the reminders and names it
+/// with `step` (days before, end of term); `None` when the machine refuses
+/// it (the walk then ends).
+fn remind_step(
+    sent: &mut Cow<'_, RemindersSent>,
+    input: ReminderInput,
+    now: Timestamp,
+    step: impl FnOnce(u32, Timestamp) -> Step,
+) -> Option<(u8, Step)> {
+    let ReminderInput::Remind { days_before, term_ends } = input else { return None };
+    let fact = ReminderMachine::decide(sent, &input, now).ok()?;
+    apply::<ReminderMachine>(sent.to_mut(), &fact).ok()?;
+    Some((REMINDER, step(days_before, term_ends)))
 }
 
 /// A package's own lifecycle and its term's reminders (P3), walked together
@@ -161,11 +167,9 @@ fn package_steps(package: &Package, now: Timestamp, due: &mut Vec<Due>) {
     {
         match next {
             Next::Reminder(input) => {
-                let ReminderInput::Remind { days_before, term_ends } = input else { return };
-                if !remind(&mut sent, &input, now) {
-                    return;
-                }
-                due.push((at, REMINDER, Step::PackageReminder { package: package.id, days_before, expires_at: term_ends }));
+                let remind = |days_before, expires_at| Step::PackageReminder { package: package.id, days_before, expires_at };
+                let Some((order, step)) = remind_step(&mut sent, input, now, remind) else { return };
+                due.push((at, order, step));
             }
             Next::Own(input) => {
                 let Ok((moved, _)) = transition::<PackageMachine>(&state, &input, now) else { return };
@@ -216,11 +220,9 @@ fn offer_steps(offer: &Offer, now: Timestamp, due: &mut Vec<Due>) {
     {
         match next {
             Next::Reminder(input) => {
-                let ReminderInput::Remind { days_before, term_ends } = input else { return };
-                if !remind(&mut sent, &input, now) {
-                    return;
-                }
-                due.push((at, REMINDER, Step::OfferReminder { offer: offer.id, days_before, expires_at: term_ends }));
+                let remind = |days_before, expires_at| Step::OfferReminder { offer: offer.id, days_before, expires_at };
+                let Some((order, step)) = remind_step(&mut sent, input, now, remind) else { return };
+                due.push((at, order, step));
             }
             Next::Own(input) => {
                 let Ok((moved, fact)) = transition::<OfferMachine>(&state, &input, now) else { return };
