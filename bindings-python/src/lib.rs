@@ -41,6 +41,9 @@ mod _native {
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        // The crate's version, which the wheel's metadata carries too (a test
+        // keeps the two equal).
+        module.add("__version__", env!("CARGO_PKG_VERSION"))?;
         partner_benefits_bindings::python::errors::init(module)
     }
 }

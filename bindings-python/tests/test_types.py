@@ -133,3 +133,10 @@ def test_ids_are_strings(world: World) -> None:
     assert world.dev == "usr-1-2"
     package = world.action_pack()
     assert package.id == "pkg-1-1" and all(b.startswith("ben-1-") for b in package.benefit_ids)
+
+
+def test_the_package_names_its_version_as_its_wheel_does() -> None:
+    import importlib.metadata
+
+    assert pb.__version__ == importlib.metadata.version("partner-benefits")
+    assert all(part.isdigit() for part in pb.__version__.split("."))

@@ -43,9 +43,11 @@ from ._native import (
     Session,
     StorageError,
     User,
+    __version__,
 )
 
 __all__ = [
+    "__version__",
     "AuditEntry",
     "Benefit",
     "BenefitCenter",

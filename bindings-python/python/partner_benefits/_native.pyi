@@ -8,7 +8,10 @@ from typing import ClassVar, final
 from ._enums import Category, Delivery, PartnerLevel, Phase, Role, Status
 from ._protocols import Mailer
 
+__version__: str
+
 __all__ = [
+    "__version__",
     "AuditEntry",
     "Benefit",
     "BenefitCenter",
