@@ -32,6 +32,7 @@ fn build(kind: &str, ids: &Ids) -> Command {
     match kind {
         "add_user" => Command::AddUser { name: "Intruder".into(), email: "intruder@contoso.com".into(), roles: vec![], language: None },
         "set_user_roles" => Command::SetUserRoles { user: ids.user, roles: vec![Role::GlobalAdmin] },
+        "remove_user" => Command::RemoveUser { user: ids.holder },
         "purchase_package" => Command::PurchasePackage { template: "action-pack".into() },
         "renew_package" => Command::RenewPackage { package: ids.package },
         "cancel_package" => Command::CancelPackage { package: ids.package },
@@ -65,7 +66,7 @@ fn build(kind: &str, ids: &Ids) -> Command {
 fn ids_in(command: &Command) -> Vec<OrganizationId> {
     match command {
         Command::AddUser { .. } | Command::PurchasePackage { .. } => vec![],
-        Command::SetUserRoles { user, .. } => vec![user.organization()],
+        Command::SetUserRoles { user, .. } | Command::RemoveUser { user } => vec![user.organization()],
         Command::RenewPackage { package } | Command::CancelPackage { package } => vec![package.organization()],
         Command::CancelOffer { offer } | Command::ActivateOffer { offer } => vec![offer.organization()],
         Command::GetKeys { benefit, .. } | Command::RequestAssistance { benefit, .. } => vec![benefit.organization()],

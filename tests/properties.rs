@@ -3,7 +3,10 @@
 //! After every step: never more seats assigned than exist, and exactly the
 //! model's holders; hours balances never negative, and exactly the model's;
 //! an offer is pending or active only once a marketing contact was set; a
-//! refunded package has no activated software; no mail is sent twice. At the
+//! refunded package has no activated software; no mail is sent twice; a
+//! removed user holds nothing; usage never shows more assigned than seats
+//! and its peak is the model's high-water mark; a bulk assignment's dry
+//! run changes nothing and equals the real run that follows. At the
 //! end of each sequence, replaying the event log rebuilds exactly the state
 //! the center shows.
 //!
@@ -48,12 +51,14 @@ enum Op {
     Leap,
     ProcessDue,
     Dispatch { refuse: bool },
+    Remove { user: u8 },
+    BulkAssign { pkg: u8, users: Vec<u8>, commit: bool },
 }
 
 impl Arbitrary for Op {
     fn arbitrary(g: &mut Gen) -> Self {
         let n = |g: &mut Gen| u8::arbitrary(g);
-        let kind = u8::arbitrary(g) % 28;
+        let kind = u8::arbitrary(g) % 31;
         match kind {
             0 => Op::AddUser,
             1 => Op::ActAs { role: n(g) % 8 },
@@ -76,6 +81,11 @@ impl Arbitrary for Op {
             22 | 23 => Op::Advance { hours: u16::arbitrary(g) % (24 * 40) + 1 },
             24 => Op::Leap,
             27 => Op::Advance { hours: 72 },
+            28 => Op::Remove { user: n(g) },
+            29 | 30 => {
+                let users = (0..u8::arbitrary(g) % 7).map(|_| n(g)).collect();
+                Op::BulkAssign { pkg: n(g), users, commit: u8::arbitrary(g) % 4 != 0 }
+            }
             _ => {
                 if bool::arbitrary(g) {
                     Op::ProcessDue
@@ -112,6 +122,20 @@ struct Model {
     /// Open requests: benefit and amount.
     open: BTreeMap<RequestId, (BenefitId, Decimal)>,
     requests: Vec<RequestId>,
+    /// The marketing contact now.
+    contact: Option<UserId>,
+    /// Users removed from the organization.
+    removed: BTreeSet<UserId>,
+    /// The most seats of each Visual Studio benefit ever held at once.
+    peaks: BTreeMap<BenefitId, u32>,
+}
+
+impl Model {
+    fn note_peak(&mut self, benefit: BenefitId) {
+        let held = self.holders.get(&benefit).map_or(0, |h| h.len() as u32);
+        let peak = self.peaks.entry(benefit).or_default();
+        *peak = (*peak).max(held);
+    }
 }
 
 struct World {
@@ -196,6 +220,10 @@ fn holder_or_user(world: &World, model: &Model, benefit: BenefitId, index: u8) -
     if !index.is_multiple_of(4) { pick(&holders, index / 4) } else { None }.unwrap_or_else(|| pick(&world.users, index).unwrap())
 }
 
+fn package_active(world: &World, package: PackageId) -> bool {
+    world.admin().package(package).unwrap().status == Status::Active
+}
+
 /// Applies one step, checking what the model can tell in advance.
 fn step(world: &mut World, model: &mut Model, op: &Op) -> Result<(), String> {
     let is_global = world.actor == world.admin;
@@ -236,6 +264,10 @@ fn step(world: &mut World, model: &mut Model, op: &Op) -> Result<(), String> {
                     ensure!(is_global, "a non-Global admin assigned a seat");
                     ensure!(!full, "assigned beyond {} seats", benefit.seats);
                     ensure!(holders.insert(user), "assigned {user} twice");
+                    model.note_peak(benefit.id);
+                }
+                Err(err) if model.removed.contains(&user) && is_global && package_active(world, benefit.package_id) => {
+                    ensure!(err.code() == "not_found", "assigned removed {user}: {err}")
                 }
                 Err(err) if is_global && full && !holders.contains(&user) && benefit.status != Status::Expired => {
                     ensure!(["capacity_exhausted", "precondition_failed"].contains(&err.code()), "full pool: {err}")
@@ -257,6 +289,7 @@ fn step(world: &mut World, model: &mut Model, op: &Op) -> Result<(), String> {
                 let holders = model.holders.entry(benefit.id).or_default();
                 ensure!(holders.remove(&from), "reassigned from {from}, who held nothing");
                 ensure!(holders.insert(to), "reassigned to {to}, who already held one");
+                model.note_peak(benefit.id);
             }
         }
         Op::AssignAzure { pkg, user } => {
@@ -327,6 +360,7 @@ fn step(world: &mut World, model: &mut Model, op: &Op) -> Result<(), String> {
             if world.session().set_marketing_contact(user, &email, "+1 425 555 0100", "en").is_ok() {
                 ensure!(!company_email, "marketing contact set to the company account email");
                 model.contact_ever_set = true;
+                model.contact = Some(user);
             }
         }
         Op::ActivateOffer { pkg, offer } => {
@@ -373,6 +407,62 @@ fn step(world: &mut World, model: &mut Model, op: &Op) -> Result<(), String> {
         Op::ProcessDue => {
             world.center.process_due().map_err(|e| format!("process_due: {e}"))?;
         }
+        Op::Remove { user } => {
+            let user = pick(&world.users, *user).unwrap();
+            // The acting roles stay, so that every other step keeps its actor.
+            if world.actors.contains(&user) && user != world.admin {
+                return Ok(());
+            }
+            match world.session().remove_user(user) {
+                Ok(()) => {
+                    ensure!(user != world.admin, "the only Global admin was removed");
+                    ensure!(model.contact != Some(user), "the marketing contact was removed");
+                    ensure!(!model.removed.contains(&user), "{user} was removed twice");
+                    ensure!(is_global || world.actor == world.actors[1], "removed by {}", world.actor);
+                    model.removed.insert(user);
+                    for holders in model.holders.values_mut() {
+                        holders.remove(&user);
+                    }
+                }
+                Err(err) if user == world.admin && is_global => {
+                    ensure!(err.code() == "precondition_failed", "removing the last Global admin: {err}")
+                }
+                Err(err) if model.removed.contains(&user) && is_global => {
+                    ensure!(err.code() == "not_found", "removing {user} again: {err}")
+                }
+                Err(_) => {}
+            }
+        }
+        Op::BulkAssign { pkg, users, commit } => {
+            let Some(benefit) = world.benefit_of(*pkg, Category::VisualStudio, 0) else { return Ok(()) };
+            let users: Vec<UserId> = users.iter().map(|&u| pick(&world.users, u).unwrap()).collect();
+            let before = world.admin().benefit(benefit.id).unwrap().assigned_users;
+            let dry = world.session().assign_users(benefit.id, &users, true);
+            ensure!(world.admin().benefit(benefit.id).unwrap().assigned_users == before, "a dry run changed the holders");
+            let Ok(dry) = dry else {
+                ensure!(!is_global, "a Global admin's bulk assignment failed: {:?}", dry.err());
+                return Ok(());
+            };
+            ensure!(is_global, "a non-Global admin assigned in bulk");
+            // Each row as the model judges it, on what the rows before it leave.
+            let active = package_active(world, benefit.package_id);
+            let mut held = model.holders.get(&benefit.id).cloned().unwrap_or_default();
+            for (row, user) in dry.iter().zip(&users) {
+                let expected = active && !model.removed.contains(user) && !held.contains(user) && held.len() < benefit.seats as usize;
+                ensure!(row.user_id == *user, "row for {} is about {}", user, row.user_id);
+                ensure!(row.ok == expected, "row {user}: ok {} ({:?}), model {expected}", row.ok, row.code);
+                ensure!(row.ok == row.code.is_none(), "row {user}: ok {} with code {:?}", row.ok, row.code);
+                if expected {
+                    held.insert(*user);
+                }
+            }
+            if *commit {
+                let real = world.session().assign_users(benefit.id, &users, false).map_err(|e| format!("real run: {e}"))?;
+                ensure!(real == dry, "the real run's rows differ from the dry run's");
+                model.holders.insert(benefit.id, held);
+                model.note_peak(benefit.id);
+            }
+        }
         Op::Dispatch { refuse } => {
             if *refuse {
                 world.mailer.refuse_with("smtp down");
@@ -416,6 +506,20 @@ fn invariants(world: &World, model: &Model) -> Result<(), String> {
         }
     }
     ensure!(admin.marketing_contact().unwrap().is_some() == model.contact_ever_set, "marketing contact differs from the model");
+    // Offboarding: a removed user is gone and holds nothing.
+    let users: BTreeSet<UserId> = admin.users().unwrap().into_iter().map(|u| u.id).collect();
+    for removed in &model.removed {
+        ensure!(!users.contains(removed), "removed {removed} is still a user");
+        ensure!(benefits.iter().all(|b| !b.assigned_users.contains(removed)), "removed {removed} still holds a benefit");
+    }
+    for usage in admin.usage().unwrap() {
+        ensure!(usage.assigned <= usage.seats, "{}: {} assigned of {} seats", usage.benefit_id, usage.assigned, usage.seats);
+        ensure!(usage.peak >= usage.assigned, "{}: peak {} below {} assigned", usage.benefit_id, usage.peak, usage.assigned);
+        if usage.category == Category::VisualStudio {
+            let peak = model.peaks.get(&usage.benefit_id).copied().unwrap_or_default();
+            ensure!(usage.peak == peak, "{}: peak {}, model {peak}", usage.benefit_id, usage.peak);
+        }
+    }
     for package in admin.packages().unwrap() {
         if package.status == Status::Cancelled {
             ensure!(!package.software_activated, "refunded package {} has activated software", package.id);
@@ -554,6 +658,31 @@ fn regression_roles_and_users() {
         Unassign { pkg: 0, user: 6 },
         Complete { req: 0 },
         Renew { pkg: 0 },
+    ]);
+}
+
+#[test]
+fn regression_offboarding_and_bulk_assignment() {
+    use Op::*;
+    regression(vec![
+        Purchase { silver: false },
+        AddUser,
+        AddUser,
+        BulkAssign { pkg: 0, users: vec![4, 5, 4, 6, 7], commit: false },
+        BulkAssign { pkg: 0, users: vec![4, 5, 4, 6, 7], commit: true },
+        // The holder of the advisory hours (user 4) and of a seat leaves.
+        Remove { user: 4 },
+        Remove { user: 4 },
+        // The only Global admin cannot go; nor can the marketing contact.
+        Remove { user: 0 },
+        SetContact { user: 5, company_email: false },
+        Remove { user: 5 },
+        ActAs { role: 1 },
+        Remove { user: 6 },
+        BulkAssign { pkg: 0, users: vec![4, 7], commit: true },
+        ActAs { role: 0 },
+        BulkAssign { pkg: 0, users: vec![4, 7, 5], commit: true },
+        ActivateTechnical { pkg: 0, which: 0, user: 7, company_email: false },
     ]);
 }
 

@@ -119,6 +119,10 @@ fn apply(org: &mut Org, catalog: &Catalog, pools: &mut HashMap<String, u64>, now
             org.users.insert(org.next_user, user);
         }
         Command::SetUserRoles { .. } | Command::RenewPackage { .. } => {}
+        // Not in the generated workload; here so the baseline covers every command.
+        Command::RemoveUser { user } => {
+            org.users.remove(&user.seq());
+        }
         Command::PurchasePackage { template } => {
             let Some((index, template)) = catalog.packages.iter().enumerate().find(|(_, t)| t.code.as_str() == template) else { return };
             org.next_package += 1;

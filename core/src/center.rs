@@ -101,7 +101,7 @@ fn clock_outside_calendar(now: Timestamp) -> Error {
 
 /// What a batch decided, ready to commit.
 struct Decided {
-    outcomes: Vec<Outcome>,
+    outcomes: Vec<Result<Outcome, Error>>,
     events: Vec<RecordedEvent>,
     mails: Vec<Mail>,
     draws: Vec<crate::decide::PoolDraw>,
@@ -399,14 +399,14 @@ impl BenefitCenter {
 
     /// Decides `work` as `actor` (after what fell due) and commits the
     /// result atomically: load, decide, commit, fold. Returns the number of
-    /// events committed and the outcomes.
+    /// events committed and the outcomes (each row's own, for rows).
     pub(crate) fn transact(
         &self,
         organization: OrganizationId,
         actor: Actor,
         idempotency: Option<(String, String)>,
         work: Work<'_>,
-    ) -> Result<(usize, Vec<Outcome>), Error> {
+    ) -> Result<(usize, Vec<Result<Outcome, Error>>), Error> {
         let slot = self.slot(organization)?;
         let mut guard = lock(&slot)?;
         // A write moves the state on: the queries' view of it is done with.
@@ -441,7 +441,9 @@ impl BenefitCenter {
             None => Err(Error::storage("cache lost during catch-up")),
         }
         .and_then(|()| self.decide_and_commit((cached, mark), now, actor, idempotency, pools, base_version, (due, due_mails), work));
-        if result.is_err() {
+        // A dry run commits nothing, not even what fell due: the cache, ahead
+        // of the store, is dropped as after a failure.
+        if result.is_err() || work.is_dry_run() {
             *cached = None;
         }
         result
@@ -460,7 +462,7 @@ impl BenefitCenter {
         base_version: u64,
         (due, due_mails): (Vec<RecordedEvent>, Vec<Mail>),
         work: Work<'_>,
-    ) -> Result<(usize, Vec<Outcome>), Error> {
+    ) -> Result<(usize, Vec<Result<Outcome, Error>>), Error> {
         let state = cached.as_ref().ok_or_else(|| Error::storage("cache lost during commit"))?;
         let organization = state.id;
         let stream = StreamId::Organization(organization);
@@ -488,7 +490,7 @@ impl BenefitCenter {
                 },
             }
         };
-        if decided.events.is_empty() {
+        if decided.events.is_empty() || work.is_dry_run() {
             return Ok((0, decided.outcomes));
         }
         let count = decided.events.len();
@@ -508,7 +510,7 @@ impl BenefitCenter {
             })
             .collect();
         let idempotency = match (idempotency, decided.outcomes.first()) {
-            (Some((key, request)), Some(outcome)) => Some(IdempotencyRecord {
+            (Some((key, request)), Some(Ok(outcome))) => Some(IdempotencyRecord {
                 organization,
                 key,
                 request,

@@ -21,6 +21,8 @@ pub enum Command {
     AddUser { name: String, email: String, roles: Vec<Role>, language: Option<String> },
     /// Account settings: replace a user's roles (R04).
     SetUserRoles { user: UserId, roles: Vec<Role> },
+    /// Offboarding: remove a user, releasing everything they hold.
+    RemoveUser { user: UserId },
     /// Buy a package from the catalog (R02, R31).
     PurchasePackage { template: String },
     /// Renew a package inside its renewal window (R31, P2).
@@ -51,9 +53,10 @@ pub enum Command {
 
 impl Command {
     /// The snake_case name of every command, in declaration order.
-    pub const KINDS: [&'static str; 15] = [
+    pub const KINDS: [&'static str; 16] = [
         "add_user",
         "set_user_roles",
+        "remove_user",
         "purchase_package",
         "renew_package",
         "cancel_package",
@@ -74,6 +77,7 @@ impl Command {
         match self {
             Self::AddUser { .. } => "add_user",
             Self::SetUserRoles { .. } => "set_user_roles",
+            Self::RemoveUser { .. } => "remove_user",
             Self::PurchasePackage { .. } => "purchase_package",
             Self::RenewPackage { .. } => "renew_package",
             Self::CancelPackage { .. } => "cancel_package",
@@ -93,7 +97,7 @@ impl Command {
     /// The permission the command needs; checked before anything else.
     pub fn permission(&self) -> Permission {
         match self {
-            Self::AddUser { .. } => Permission::ManageUsers,
+            Self::AddUser { .. } | Self::RemoveUser { .. } => Permission::ManageUsers,
             Self::SetUserRoles { .. } => Permission::ManageRoles,
             Self::PurchasePackage { .. } | Self::RenewPackage { .. } => Permission::PurchasePackage,
             Self::CancelPackage { .. } => Permission::CancelPurchase,

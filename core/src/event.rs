@@ -171,6 +171,11 @@ pub enum Event {
         user: UserId,
         roles: Vec<Role>,
     },
+    /// The user left the organization; what they held was released by the
+    /// events before this one, in the same commit. Their id is never reused.
+    UserRemoved {
+        user: UserId,
+    },
     PartnerLevelSet {
         level: PartnerLevel,
     },
@@ -239,6 +244,11 @@ pub enum Event {
     },
     TechnicalActivated {
         benefit: BenefitId,
+    },
+    /// The assigned user of a technical benefit left; nobody is assigned.
+    TechnicalReleased {
+        benefit: BenefitId,
+        user: UserId,
     },
     AssistanceRequested {
         request: RequestId,

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod assignment;
 pub mod catalog;
 mod center;
 pub mod clock;
@@ -40,6 +41,7 @@ pub use chrono;
 /// The decimal crate of the API's amounts and hours, so a host uses the same version.
 pub use rust_decimal;
 
+pub use assignment::{AssignmentResult, MAX_ASSIGNMENT_ROWS};
 pub use catalog::Catalog;
 pub use center::BenefitCenter;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -59,5 +61,5 @@ pub use store::{MemoryStore, Store};
 pub use values::{Email, Money, PartnerLevel};
 pub use views::{
     AuditEntry, BenefitView, CancellationView, Category, MarketingContactView, OfferView, OrganizationView, PackageView, RequestView,
-    RevealedKeys, Status, UserView,
+    RevealedKeys, Status, Usage, UserView,
 };

@@ -3,6 +3,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::assignment::{AssignmentResult, MAX_ASSIGNMENT_ROWS};
 use crate::center::BenefitCenter;
 use crate::command::{Command, Outcome};
 use crate::decide::Work;
@@ -15,7 +16,7 @@ use crate::state::{BenefitDetail, OrganizationState};
 use crate::values::Money;
 use crate::views::{
     self, AuditEntry, BenefitView, CancellationView, Category, MarketingContactView, OfferView, OrganizationView, PackageView, RequestView,
-    RevealedKeys, UserView,
+    RevealedKeys, Usage, UserView,
 };
 
 /// Acts as one user of one organization. Cheap to clone and to create.
@@ -113,7 +114,8 @@ impl Session {
             }
             let result = self.center.transact(self.organization, Actor::User(self.user), idempotency.clone(), Work::Commands(commands));
             match result {
-                Ok((_, outcomes)) => return Ok(outcomes),
+                // Commands stop at their first error (the outer one): each outcome here is `Ok`.
+                Ok((_, outcomes)) => return outcomes.into_iter().collect(),
                 Err(Error::Conflict { .. }) if attempt < self.retries => attempt += 1,
                 Err(err) => return Err(err),
             }
@@ -148,6 +150,17 @@ impl Session {
     /// Replaces a user's roles (R04: at least one Global admin stays).
     pub fn set_user_roles(&self, user: UserId, roles: &[Role]) -> Result<(), Error> {
         self.execute(Command::SetUserRoles { user, roles: roles.to_vec() }).map(drop)
+    }
+
+    /// Offboarding: removes `user` and, in the same commit, releases every
+    /// seat, Azure usage-based subscription and technical activation they
+    /// hold; the Global admins get a mail listing what was released. A User
+    /// admin may remove only users whose roles they hold themselves (never a
+    /// Global admin); the last Global admin and the marketing contact cannot
+    /// be removed (`precondition_failed`). Past events stay in the audit log,
+    /// and the id is never given to anyone else.
+    pub fn remove_user(&self, user: UserId) -> Result<(), Error> {
+        self.execute(Command::RemoveUser { user }).map(drop)
     }
 
     // ----- packages -----
@@ -237,6 +250,37 @@ impl Session {
         self.execute(Command::AssignUser { benefit, user }).map(drop)
     }
 
+    /// Assigns `users` to one benefit, row by row, each judged on the state
+    /// the rows before it leave (as that many `assign_user` calls would be);
+    /// the rows that succeed commit together, atomically. With `dry_run`
+    /// the same is decided and nothing is committed, so the results equal a
+    /// real run's on the same state. Needs Global admin (R03); at most
+    /// [`MAX_ASSIGNMENT_ROWS`] rows per call.
+    pub fn assign_users(&self, benefit: BenefitId, users: &[UserId], dry_run: bool) -> Result<Vec<AssignmentResult>, Error> {
+        if users.len() > MAX_ASSIGNMENT_ROWS {
+            return Err(Error::invalid("user_ids", format!("at most {MAX_ASSIGNMENT_ROWS} rows per call, {} given", users.len())));
+        }
+        if self.idempotency_key.is_some() {
+            return Err(Error::invalid("idempotency_key", "applies to a single command, not to rows"));
+        }
+        // The whole call needs the permission, not each row (R03).
+        self.read(Permission::AssignBenefits, |_| Ok(()))?;
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let commands: Vec<Command> = users.iter().map(|&user| Command::AssignUser { benefit, user }).collect();
+        let mut attempt = 0;
+        let rows = loop {
+            let work = Work::Rows { commands: &commands, dry_run };
+            match self.center.transact(self.organization, Actor::User(self.user), None, work) {
+                Ok((_, rows)) => break rows,
+                Err(Error::Conflict { .. }) if attempt < self.retries => attempt += 1,
+                Err(err) => return Err(err),
+            }
+        };
+        Ok(users.iter().zip(rows).map(|(&user_id, row)| AssignmentResult::from_row(user_id, row.map(drop))).collect())
+    }
+
     /// Removes an assigned user (R16).
     pub fn unassign_user(&self, benefit: BenefitId, user: UserId) -> Result<(), Error> {
         self.execute(Command::UnassignUser { benefit, user }).map(drop)
@@ -292,6 +336,13 @@ impl Session {
     /// Its users.
     pub fn users(&self) -> Result<Vec<UserView>, Error> {
         self.read(Permission::ViewBenefits, |s| Ok(s.users.values().map(views::user).collect()))
+    }
+
+    /// What is used of every benefit assigned to users (Visual Studio
+    /// subscriptions, Azure usage-based subscriptions, technical benefits):
+    /// seats, how many are assigned now, and the most ever assigned at once.
+    pub fn usage(&self) -> Result<Vec<Usage>, Error> {
+        self.read(Permission::ViewBenefits, |s| Ok(s.benefits.values().filter_map(views::usage).collect()))
     }
 
     /// Its packages.

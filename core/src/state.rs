@@ -180,6 +180,28 @@ pub struct Benefit {
     /// it, and nothing of it falls due any more (R29).
     #[serde(default)]
     pub cancelled_at: Option<Timestamp>,
+    /// The most users ever assigned at once (the high-water mark seats are
+    /// billed against), kept by the fold as assignments happen.
+    #[serde(default)]
+    pub peak_assigned: u32,
+}
+
+impl Benefit {
+    /// How many users it is assigned to now.
+    pub fn assigned_count(&self) -> u32 {
+        match &self.detail {
+            BenefitDetail::VisualStudio { seats: pool, .. } | BenefitDetail::CloudUsage { seat: pool, .. } => {
+                u32::try_from(pool.holders.len()).unwrap_or(u32::MAX)
+            }
+            BenefitDetail::Technical { activation: TechnicalState::Pending { .. } | TechnicalState::Active { .. }, .. } => 1,
+            _ => 0,
+        }
+    }
+
+    /// Raises the high-water mark to what is assigned now.
+    fn note_assignment(&mut self) {
+        self.peak_assigned = self.peak_assigned.max(self.assigned_count());
+    }
 }
 
 /// An assistance request (R21).
@@ -388,6 +410,10 @@ impl OrganizationState {
                 self.next.users = self.next.users.max(user.seq());
             }
             Event::UserRolesChanged { user, roles } => self.user_mut(*user)?.roles = roles.clone(),
+            Event::UserRemoved { user } => {
+                let removed = self.users.remove(user).ok_or_else(|| corrupt(user))?;
+                self.user_emails.remove(&removed.email);
+            }
             Event::PartnerLevelSet { level } => self.level = *level,
             Event::CompetencyGranted { competency } => {
                 self.competencies.insert(competency.clone());
@@ -441,7 +467,8 @@ impl OrganizationState {
                 _ => return Err(corrupt("license term expired for a benefit without a term")),
             },
             Event::SeatAssigned { benefit, user } => {
-                apply::<SeatMachine>(self.seats_mut(*benefit)?, &SeatFact::Assigned { user: *user, since: at })?
+                apply::<SeatMachine>(self.seats_mut(*benefit)?, &SeatFact::Assigned { user: *user, since: at })?;
+                self.benefit_mut(*benefit)?.note_assignment();
             }
             Event::SeatReleased { benefit, user } => apply::<SeatMachine>(self.seats_mut(*benefit)?, &SeatFact::Released { user: *user })?,
             Event::TechnicalAssigned { benefit, user, alternate_email, active_at } => {
@@ -452,7 +479,9 @@ impl OrganizationState {
                     active_at: *active_at,
                 };
                 apply::<TechnicalMachine>(self.technical_mut(*benefit)?, &fact)?;
+                self.benefit_mut(*benefit)?.note_assignment();
             }
+            Event::TechnicalReleased { benefit, .. } => apply::<TechnicalMachine>(self.technical_mut(*benefit)?, &TechnicalFact::Released)?,
             Event::TechnicalActivated { benefit } => apply::<TechnicalMachine>(self.technical_mut(*benefit)?, &TechnicalFact::Fulfilled)?,
             Event::AssistanceRequested { request, benefit, phase, amount, description } => {
                 let requested_by = actor_user(recorded)?;
@@ -571,7 +600,15 @@ impl OrganizationState {
             };
             self.benefits.insert(
                 benefit_id,
-                Benefit { id: benefit_id, package: id, code: benefit.code.clone(), name: benefit.name.clone(), detail, cancelled_at: None },
+                Benefit {
+                    id: benefit_id,
+                    package: id,
+                    code: benefit.code.clone(),
+                    name: benefit.name.clone(),
+                    detail,
+                    cancelled_at: None,
+                    peak_assigned: 0,
+                },
             );
             benefit_ids.push(benefit_id);
         }
@@ -719,6 +756,7 @@ fn changes_due_steps(event: &Event) -> bool {
         Event::MailQueued { .. }
             | Event::UserAdded { .. }
             | Event::UserRolesChanged { .. }
+            | Event::UserRemoved { .. }
             | Event::PartnerLevelSet { .. }
             | Event::CompetencyGranted { .. }
             | Event::CompetencyRevoked { .. }

@@ -172,6 +172,33 @@ pub struct BenefitView {
     pub offers: Vec<OfferView>,
 }
 
+/// What is used of a benefit assigned to users: seats, holders now, and the
+/// most ever assigned at once (the high-water mark seats are billed against).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Usage {
+    /// The benefit.
+    pub benefit_id: BenefitId,
+    /// Its package.
+    pub package_id: PackageId,
+    /// Its name.
+    pub name: String,
+    /// Where it is listed.
+    pub category: Category,
+    /// Seats in all (1 for an Azure usage-based subscription or a technical benefit).
+    pub seats: u32,
+    /// Users assigned now.
+    pub assigned: u32,
+    /// The most users ever assigned at once during the package's life.
+    pub peak: u32,
+    /// Hours (or incidents) benefits: allocated.
+    pub allocated: Option<Decimal>,
+    /// Hours benefits: drawn by requests not withdrawn.
+    pub used: Option<Decimal>,
+    /// Hours benefits: what is left.
+    pub balance: Option<Decimal>,
+}
+
 /// A Go-To-Market offer (R27, R28).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -339,6 +366,28 @@ fn software_status(activation: &SoftwareState) -> (Status, Option<Timestamp>, Op
         SoftwareState::Activated { activated_at, expires_at } => (Status::Active, Some(*activated_at), *expires_at),
         SoftwareState::Expired { expired_at } => (Status::Expired, None, Some(*expired_at)),
     }
+}
+
+/// The usage row of a benefit that is assigned to users; `None` for the others.
+pub(crate) fn usage(benefit: &Benefit) -> Option<Usage> {
+    let (category, seats, hours) = match &benefit.detail {
+        BenefitDetail::VisualStudio { seats, .. } => (Category::VisualStudio, seats.capacity, None),
+        BenefitDetail::CloudUsage { seat, .. } => (Category::Cloud, seat.capacity, None),
+        BenefitDetail::Technical { allocated, balance, .. } => (Category::Technical, 1, Some((*allocated, *balance))),
+        _ => return None,
+    };
+    Some(Usage {
+        benefit_id: benefit.id,
+        package_id: benefit.package,
+        name: benefit.name.clone(),
+        category,
+        seats,
+        assigned: benefit.assigned_count(),
+        peak: benefit.peak_assigned,
+        allocated: hours.map(|(allocated, _)| allocated),
+        used: hours.map(|(allocated, balance)| allocated - balance),
+        balance: hours.map(|(_, balance)| balance),
+    })
 }
 
 pub(crate) fn benefit(state: &OrganizationState, benefit: &Benefit) -> BenefitView {

@@ -25,6 +25,15 @@ pub(crate) enum Work<'w> {
     CatchUp,
     /// A partner user's commands, all or none.
     Commands(&'w [Command]),
+    /// A partner user's rows, each judged on the state the rows before it
+    /// leave: the ones that succeed commit together, the others are
+    /// reported. A dry run decides the same and commits nothing.
+    Rows {
+        /// One command per row.
+        commands: &'w [Command],
+        /// Decide only.
+        dry_run: bool,
+    },
     /// One operation of the program operator.
     Program(&'w program::ProgramOp),
 }
@@ -32,7 +41,15 @@ pub(crate) enum Work<'w> {
 impl Work<'_> {
     /// True when deciding it may draw keys from the pools (only purchases do).
     pub(crate) fn needs_pools(&self) -> bool {
-        matches!(self, Self::Commands(commands) if commands.iter().any(|c| matches!(c, Command::PurchasePackage { .. })))
+        match self {
+            Self::Commands(commands) | Self::Rows { commands, .. } => commands.iter().any(|c| matches!(c, Command::PurchasePackage { .. })),
+            Self::CatchUp | Self::Program(_) => false,
+        }
+    }
+
+    /// True when what is decided must not be committed.
+    pub(crate) fn is_dry_run(&self) -> bool {
+        matches!(self, Self::Rows { dry_run: true, .. })
     }
 }
 
@@ -74,18 +91,30 @@ impl Decider<'_> {
         Ok(())
     }
 
-    /// Decides `work`: its outcomes, one per command (one for a program operation, none for a catch-up).
-    pub(crate) fn run(&mut self, work: Work<'_>, pools: &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Outcome>, Error> {
+    /// Decides `work`: its outcomes, one per command or row (one for a
+    /// program operation, none for a catch-up). An error of the whole work
+    /// is the outer one; only rows have errors of their own.
+    pub(crate) fn run(&mut self, work: Work<'_>, pools: &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Result<Outcome, Error>>, Error> {
         match work {
             Work::CatchUp => Ok(Vec::new()),
             Work::Commands(commands) => {
-                commands.iter().enumerate().map(|(i, command)| self.decide(command, pools, i + 1 < commands.len())).collect()
+                commands.iter().enumerate().map(|(i, command)| self.decide(command, pools, i + 1 < commands.len()).map(Ok)).collect()
             }
+            Work::Rows { commands, .. } => Ok(commands
+                .iter()
+                .enumerate()
+                .map(|(i, command)| match self.decide(command, pools, i + 1 < commands.len()) {
+                    // A row that could not be folded in leaves the state behind
+                    // the events: that is a broken log, not a refused row.
+                    Err(err @ Error::Storage { .. }) => Err(err),
+                    other => Ok(other),
+                })
+                .collect::<Result<Vec<_>, Error>>()?),
             Work::Program(op) => {
                 let events = program::decide(&self.state, op, self.now)?;
                 let (now, actor) = (self.now, self.actor);
                 self.absorb(events.into_iter().map(|e| (now, actor, e)).collect(), Vec::new(), false)?;
-                Ok(vec![Outcome::Done])
+                Ok(vec![Ok(Outcome::Done)])
             }
         }
     }

@@ -142,6 +142,35 @@ pub(super) fn reassign(tx: &mut Tx<'_>, id: BenefitId, from: UserId, to: UserId)
     Ok(Outcome::Done)
 }
 
+/// Releases every seat and technical activation `user` holds, in any
+/// package; returns what was released, for the admins' mail.
+pub(super) fn release_everything_of(tx: &mut Tx<'_>, user: UserId) -> Result<Vec<String>, Error> {
+    let mut released = Vec::new();
+    for benefit in tx.state.benefits.values() {
+        let event = match &benefit.detail {
+            BenefitDetail::VisualStudio { seats: pool, .. } | BenefitDetail::CloudUsage { seat: pool, .. } => {
+                if !pool.holders.contains_key(&user) {
+                    continue;
+                }
+                SeatMachine::decide(pool, &SeatInput::Release { user }, tx.now)?;
+                Event::SeatReleased { benefit: benefit.id, user }
+            }
+            BenefitDetail::Technical { activation, .. } => {
+                if !matches!(activation, TechnicalState::Pending { user: held, .. } | TechnicalState::Active { user: held, .. } if *held == user)
+                {
+                    continue;
+                }
+                TechnicalMachine::decide(activation, &TechnicalInput::Release { user }, tx.now)?;
+                Event::TechnicalReleased { benefit: benefit.id, user }
+            }
+            _ => continue,
+        };
+        tx.emit(event);
+        released.push(format!("{} ({})", benefit.name, benefit.id));
+    }
+    Ok(released)
+}
+
 pub(super) fn activate_technical(tx: &mut Tx<'_>, id: BenefitId, user: UserId, alternate_email: &str) -> Result<Outcome, Error> {
     let benefit = usable(tx, id)?;
     let BenefitDetail::Technical { activation, .. } = &benefit.detail else {

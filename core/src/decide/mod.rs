@@ -33,6 +33,7 @@ pub(crate) fn decide(tx: &mut Tx<'_>, command: &Command, pools: &BTreeMap<Code, 
     match command {
         Command::AddUser { name, email, roles, language } => accounts::add_user(tx, name, email, roles, language.as_deref()),
         Command::SetUserRoles { user, roles } => accounts::set_roles(tx, *user, roles),
+        Command::RemoveUser { user } => accounts::remove_user(tx, *user),
         Command::PurchasePackage { template } => packages::purchase(tx, template, pools),
         Command::RenewPackage { package } => packages::renew(tx, *package),
         Command::CancelPackage { package } => packages::cancel_package(tx, *package),

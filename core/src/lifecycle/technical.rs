@@ -50,6 +50,12 @@ pub enum TechnicalInput {
     },
     /// The lead time passed.
     Fulfil,
+    /// The assigned user leaves the organization: the benefit is free to be
+    /// activated for someone else (its hours stay).
+    Release {
+        /// The assigned user.
+        user: UserId,
+    },
 }
 
 /// What happened to a technical activation.
@@ -68,6 +74,8 @@ pub enum TechnicalFact {
     },
     /// The lead time passed: active since the pending `active_at`.
     Fulfilled,
+    /// Nobody is assigned any more.
+    Released,
 }
 
 impl TechnicalState {
@@ -102,6 +110,10 @@ impl Machine for TechnicalMachine {
             }),
             // --- Pending ---
             (S::Pending { active_at, .. }, I::Fulfil) if now >= *active_at => Ok(TechnicalFact::Fulfilled),
+            // --- Pending or Active: only the assigned user's activation is released ---
+            (S::Pending { user, .. } | S::Active { user, .. }, I::Release { user: leaving }) if user == leaving => {
+                Ok(TechnicalFact::Released)
+            }
             _ => Err(refuse::<TechnicalMachine>(state, input)),
         }
     }
@@ -117,7 +129,8 @@ impl Machine for TechnicalMachine {
             (TechnicalState::Pending { user, alternate_email, active_at, .. }, TechnicalFact::Fulfilled) => {
                 Ok(TechnicalState::Active { user: *user, alternate_email: alternate_email.clone(), since: *active_at })
             }
-            (_, TechnicalFact::Fulfilled) => Err(super::not_replayable::<TechnicalMachine>(state)),
+            (TechnicalState::Pending { .. } | TechnicalState::Active { .. }, TechnicalFact::Released) => Ok(TechnicalState::NotActivated),
+            (_, TechnicalFact::Fulfilled | TechnicalFact::Released) => Err(super::not_replayable::<TechnicalMachine>(state)),
         }
     }
 
@@ -141,7 +154,13 @@ impl Machine for TechnicalMachine {
     fn sample_inputs() -> Vec<TechnicalInput> {
         let user = UserId::new(OrganizationId::new(1), 2);
         let alternate_email = Email::sample();
-        vec![TechnicalInput::Assign { user, alternate_email, lead_days: 3 }, TechnicalInput::Fulfil]
+        let holder = UserId::new(OrganizationId::new(1), 1);
+        vec![
+            TechnicalInput::Assign { user, alternate_email, lead_days: 3 },
+            TechnicalInput::Fulfil,
+            TechnicalInput::Release { user: holder },
+            TechnicalInput::Release { user },
+        ]
     }
 
     fn state_name(state: &TechnicalState) -> String {
@@ -156,6 +175,8 @@ impl Machine for TechnicalMachine {
         match input {
             TechnicalInput::Assign { .. } => "assign".into(),
             TechnicalInput::Fulfil => "fulfil".into(),
+            TechnicalInput::Release { user } if user.seq() == 1 => "release(holder)".into(),
+            TechnicalInput::Release { .. } => "release".into(),
         }
     }
 }

@@ -39,6 +39,9 @@ pub enum MailTopic {
     PackageExpiring { package: String, expires_at: Timestamp, days_before: u32 },
     /// R30: a cancellation request was answered.
     CancellationAnswered { target: String, granted: bool, detail: String },
+    /// A user was removed from the organization; to its Global admins, with
+    /// what the user held and was released (seats, technical activations).
+    UserRemoved { user: String, email: String, released: Vec<String> },
 }
 
 impl MailTopic {
@@ -54,6 +57,7 @@ impl MailTopic {
             Self::OfferExpiring { .. } => "offer_expiring",
             Self::PackageExpiring { .. } => "package_expiring",
             Self::CancellationAnswered { .. } => "cancellation_answered",
+            Self::UserRemoved { .. } => "user_removed",
         }
     }
 }

@@ -114,6 +114,18 @@ pub const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "{organization}：{target} 的取消请求{outcome}",
         "{organization} 取消 {target} 的服务请求{outcome}：{detail}。",
     ),
+    (
+        "user_removed",
+        "en",
+        "{organization}: {user} was removed",
+        "{user} ({email}) was removed from {organization}.\nReleased: {released}.\nNext: assign what was released to someone else if it is still needed.",
+    ),
+    (
+        "user_removed",
+        "zh-CN",
+        "{organization}：已移除 {user}",
+        "已从 {organization} 移除 {user}（{email}）。\n已释放：{released}。\n下一步：如仍需要，请将已释放的权益分配给其他人。",
+    ),
 ];
 
 /// The languages that have templates.
@@ -264,6 +276,14 @@ fn field(out: &mut String, topic: &MailTopic, key: &str, chinese: bool) -> bool 
         }
         (MailTopic::PackageExpiring { package, .. }, "package") => out.push_str(package),
         (MailTopic::CancellationAnswered { target, .. }, "target") => out.push_str(target),
+        (MailTopic::UserRemoved { user, .. }, "user") => out.push_str(user),
+        (MailTopic::UserRemoved { email, .. }, "email") => out.push_str(email),
+        (MailTopic::UserRemoved { released, .. }, "released") => match (released.is_empty(), chinese) {
+            (true, false) => out.push_str("nothing"),
+            (true, true) => out.push('无'),
+            (false, false) => out.push_str(&released.join("; ")),
+            (false, true) => out.push_str(&released.join("；")),
+        },
         (MailTopic::CancellationAnswered { detail, .. }, "detail") => out.push_str(detail),
         (MailTopic::CancellationAnswered { granted, .. }, "outcome") => out.push_str(match (granted, chinese) {
             (true, false) => "granted",
@@ -300,6 +320,14 @@ mod tests {
                 target: "Microsoft Action Pack".into(),
                 granted: false,
                 detail: "a software benefit of the package was already activated".into(),
+            },
+            MailTopic::UserRemoved {
+                user: "Mei Chen".into(),
+                email: "mei@contoso.example".into(),
+                released: vec![
+                    "Visual Studio Enterprise subscriptions (benefit-1-3)".into(),
+                    "Partner advisory hours (benefit-1-5)".into(),
+                ],
             },
         ]
     }
