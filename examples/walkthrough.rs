@@ -137,6 +137,30 @@ fn run() -> Result<(), Error> {
     let holders: Vec<_> = seats.assigned_users.iter().map(|u| u.to_string()).collect();
     println!("   {} of {} subscriptions assigned: {}", holders.len(), seats.seats, holders.join(", "));
 
+    say("Bulk assignment: preview new hires with a dry run, then assign them in one commit");
+    let riley = admin.add_user("Riley New", "riley@contoso.com", &[])?;
+    let sam = admin.add_user("Sam New", "sam@contoso.com", &[])?;
+    let preview = admin.assign_users(vs.id, &[riley, sam, devon], true)?;
+    for row in &preview {
+        println!("   dry run {}: {}", row.user_id, row.code.as_deref().unwrap_or("ok"));
+    }
+    let assigned = admin.assign_users(vs.id, &[riley, sam, devon], false)?;
+    println!(
+        "   real run: {} of {} rows assigned, the same rows as the dry run: {}",
+        assigned.iter().filter(|r| r.ok).count(),
+        assigned.len(),
+        assigned == preview
+    );
+
+    say("Offboarding: Casey leaves; their seat comes back in the same commit");
+    expect_refusal("the last Global admin stays (R04)", admin.remove_user(org.admin_id))?;
+    admin.remove_user(casey)?;
+    admin.assign_user(vs.id, sam)?;
+    println!("   users now: {}", admin.users()?.len());
+    for usage in admin.usage()?.iter().filter(|u| u.package_id == package) {
+        println!("   usage {}: {} of {} assigned, peak {}", usage.name, usage.assigned, usage.seats, usage.peak);
+    }
+
     say("Technical benefit: assign with an alternate email (R18-R20)");
     let hours = first_in(&admin, Category::Technical, "advisory-hours")?;
     expect_refusal(
