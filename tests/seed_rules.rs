@@ -1092,3 +1092,64 @@ fn b2_each_pool_allocation_names_the_package_that_received_the_keys() {
     // Two purchases, three keyed benefits each (two software, one license-based cloud).
     assert_eq!(checked, 6);
 }
+
+#[test]
+fn b4_concurrent_calls_with_one_idempotency_key_all_get_the_first_result() {
+    // Threads on one center (memory), then two centers on one SQLite file
+    // (each with its own connection, as two processes would be).
+    for round in 0..20 {
+        let f = Fixture::new();
+        f.action_pack();
+        let barrier = Arc::new(Barrier::new(4));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (session, barrier) = (f.admin().with_idempotency_key("buy-once"), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    session.purchase_package("action-pack")
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let first = results[0].clone().unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert!(results.iter().all(|r| r.as_ref().ok() == Some(&first)), "round {round}: {results:?}");
+        assert_eq!(f.admin().packages().unwrap().len(), 2, "round {round}: bought more than once");
+    }
+}
+
+#[test]
+fn b4_two_connections_to_one_sqlite_file_with_one_idempotency_key_get_the_first_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("benefits.db");
+    for round in 0..10 {
+        let open = || {
+            let store: Arc<dyn partner_benefits::Store> = Arc::new(partner_benefits_sqlite::SqliteStore::open(&path).unwrap());
+            BenefitCenter::new(
+                store,
+                Arc::new(partner_benefits::RecordingMailer::new()),
+                Arc::new(partner_benefits::ManualClock::new(start())),
+                catalog(),
+            )
+        };
+        let setup = open();
+        if round == 0 {
+            stock_all(&setup, 100);
+        }
+        let (org, admin, ..) = populate(&setup, &format!("Contoso {round}"), &format!("partners{round}@contoso.com"), "contoso.com");
+        let barrier = Arc::new(Barrier::new(2));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (center, barrier) = (open(), barrier.clone());
+                std::thread::spawn(move || {
+                    let session = center.session(org, admin).with_idempotency_key("buy-once");
+                    barrier.wait();
+                    session.purchase_package("action-pack")
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let first = results[0].clone().unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(results[1].as_ref().ok(), Some(&first), "round {round}: {results:?}");
+        assert_eq!(open().session(org, admin).packages().unwrap().len(), 1, "round {round}");
+    }
+}

@@ -29,6 +29,11 @@ pub struct Session {
     retries: u32,
 }
 
+/// How often a command under an idempotency key is decided again after a
+/// `conflict`, without retries asked for: enough for concurrent repeats of
+/// the key to find the first call's record.
+const IDEMPOTENT_REREADS: u32 = 8;
+
 /// The vault slots of a keyed benefit of this organization.
 fn key_slots(state: &OrganizationState, benefit: BenefitId) -> Option<KeySlots> {
     match &state.benefits.get(&benefit)?.detail {
@@ -117,6 +122,12 @@ impl Session {
                 // Commands stop at their first error (the outer one): each outcome here is `Ok`.
                 Ok((_, outcomes)) => return outcomes.into_iter().collect(),
                 Err(Error::Conflict { .. }) if attempt < self.retries => attempt += 1,
+                // B4 under concurrency: another call with the same key (in
+                // this process or another) committed first. Going round again
+                // finds its record and returns its result; if another writer
+                // caused the conflict instead, deciding again is safe, since
+                // the key still makes the command apply at most once.
+                Err(Error::Conflict { .. }) if idempotency.is_some() && attempt < IDEMPOTENT_REREADS => attempt += 1,
                 Err(err) => return Err(err),
             }
         }
