@@ -22,6 +22,7 @@ use crate::store::{Append, Commit, IdempotencyRecord, MemoryStore, Snapshot, Sto
 use crate::values::{Code, Email, display_name};
 use crate::views::{self, AuditEntry, OrganizationView};
 
+use crate::metrics::{Count, Counters, Metrics};
 use crate::options::CenterOptions;
 use crate::program::Program;
 use crate::session::Session;
@@ -65,6 +66,8 @@ pub(crate) struct Inner {
     // the store's version check.
     orgs: Mutex<HashMap<OrganizationId, Slot>>,
     pools: Mutex<HashMap<Code, KeyPoolState>>,
+    /// What [`BenefitCenter::metrics`] reports.
+    pub(crate) counters: Counters,
 }
 
 /// The entry point: everything the library does starts here. Cheap to clone;
@@ -132,6 +135,7 @@ impl BenefitCenter {
                 options,
                 orgs: Mutex::new(HashMap::new()),
                 pools: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
             }),
         }
     }
@@ -217,11 +221,14 @@ impl BenefitCenter {
     /// Records everything that fell due (activations, expiries, reminders)
     /// in every organization, queueing its mail. Returns the number of events.
     pub fn process_due(&self) -> Result<u64, Error> {
+        let organizations = self.inner.store.organizations()?;
+        let _span = tracing::info_span!("process_due", organizations = organizations.len()).entered();
         let mut total = 0;
-        for organization in self.inner.store.organizations()? {
+        for organization in organizations {
             let (decided, _) = self.transact(organization, Actor::Clock, None, Work::CatchUp)?;
             total += decided as u64;
         }
+        tracing::info!(events = total, "due steps recorded");
         Ok(total)
     }
 
@@ -232,6 +239,7 @@ impl BenefitCenter {
         let now = self.now().clamp(calendar_start(), calendar_end());
         let lease_until = now.checked_add_signed(self.inner.options.mail_lease).unwrap_or(Timestamp::MAX_UTC);
         let claimed = self.inner.store.claim_mail(now, lease_until, self.inner.options.dispatch_batch)?;
+        let _span = tracing::info_span!("dispatch", claimed = claimed.len()).entered();
         let mut report = DispatchReport::default();
         for entry in claimed {
             let input = match self.inner.mailer.send(&entry.mail) {
@@ -247,7 +255,18 @@ impl BenefitCenter {
             let next = delivery::transition(&entry.delivery, &input, now)?;
             self.inner.store.settle_mail(entry.mail.id, &next)?;
         }
+        self.inner.counters.add(Count::MailSent, u64::from(report.sent));
+        self.inner.counters.add(Count::MailFailed, u64::from(report.failed));
+        // Counts and ids only: never an address or a body.
+        tracing::info!(sent = report.sent, failed = report.failed, "mail dispatched");
         Ok(report)
+    }
+
+    /// What this center counted (commands, conflicts, retries, mail), and
+    /// the outbox depth read from the store now.
+    pub fn metrics(&self) -> Result<Metrics, Error> {
+        let depth = self.inner.store.outbox()?.iter().filter(|entry| entry.delivery.is_due()).count() as u64;
+        Ok(self.inner.counters.read(depth))
     }
 
     /// Every mail of the outbox with its delivery state.
@@ -537,7 +556,17 @@ impl BenefitCenter {
         }
         let mut appends = vec![Append { stream: stream.clone(), expected_version: base_version, events: decided.events }];
         appends.extend(pool_appends);
-        self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), idempotency })?;
+        {
+            let _span = tracing::debug_span!("commit", organization = %organization, events = count).entered();
+            if let Err(err) = self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), idempotency }) {
+                if matches!(err, Error::Conflict { .. }) {
+                    self.inner.counters.add(Count::Conflict, 1);
+                }
+                tracing::debug!(code = err.code(), "commit refused");
+                return Err(err);
+            }
+            tracing::debug!("committed");
+        }
 
         self.maybe_snapshot(&stream, &next, mark);
         *cached = Some(next);

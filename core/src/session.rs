@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::event::{Actor, KeySlots, Phase, StreamId};
 use crate::ids::{BenefitId, OfferId, OrganizationId, PackageId, RequestId, UserId};
 use crate::lifecycle::Timestamp;
+use crate::metrics::Count;
 use crate::permission::{self, Permission, Role};
 use crate::state::{BenefitDetail, OrganizationState};
 use crate::values::Money;
@@ -88,6 +89,35 @@ impl Session {
     }
 
     fn run(&self, commands: &[Command]) -> Result<Vec<Outcome>, Error> {
+        let kind = match commands {
+            [command] => command.kind(),
+            _ => "batch",
+        };
+        self.observed(kind, commands.len(), || self.run_unobserved(commands))
+    }
+
+    /// Runs one call inside a `command` span (organization, command kind,
+    /// rows), then records its outcome code and duration and counts it. The
+    /// fields are ids, kinds and codes: never a key, an email or a message.
+    fn observed<T>(&self, kind: &'static str, rows: usize, call: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+        let span = tracing::info_span!("command", organization = %self.organization, kind, rows);
+        let _entered = span.enter();
+        let started = std::time::Instant::now();
+        let result = call();
+        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let counters = &self.center.inner.counters;
+        counters.add(Count::Command, 1);
+        match &result {
+            Ok(_) => tracing::info!(outcome = "ok", elapsed_us, "command applied"),
+            Err(err) => {
+                counters.add(Count::Refused, 1);
+                tracing::info!(outcome = err.code(), elapsed_us, "command refused");
+            }
+        }
+        result
+    }
+
+    fn run_unobserved(&self, commands: &[Command]) -> Result<Vec<Outcome>, Error> {
         let idempotency = match (&self.idempotency_key, commands) {
             (None, _) => None,
             (Some(key), [command]) => {
@@ -121,16 +151,22 @@ impl Session {
             match result {
                 // Commands stop at their first error (the outer one): each outcome here is `Ok`.
                 Ok((_, outcomes)) => return outcomes.into_iter().collect(),
-                Err(Error::Conflict { .. }) if attempt < self.retries => attempt += 1,
+                Err(Error::Conflict { .. }) if attempt < self.retries => self.retry(&mut attempt),
                 // B4 under concurrency: another call with the same key (in
                 // this process or another) committed first. Going round again
                 // finds its record and returns its result; if another writer
                 // caused the conflict instead, deciding again is safe, since
                 // the key still makes the command apply at most once.
-                Err(Error::Conflict { .. }) if idempotency.is_some() && attempt < IDEMPOTENT_REREADS => attempt += 1,
+                Err(Error::Conflict { .. }) if idempotency.is_some() && attempt < IDEMPOTENT_REREADS => self.retry(&mut attempt),
                 Err(err) => return Err(err),
             }
         }
+    }
+
+    fn retry(&self, attempt: &mut u32) {
+        *attempt += 1;
+        self.center.inner.counters.add(Count::Retry, 1);
+        tracing::debug!(attempt = *attempt, "deciding again after a conflict");
     }
 
     fn read<T>(&self, permission: Permission, f: impl FnOnce(&OrganizationState) -> Result<T, Error>) -> Result<T, Error> {
@@ -280,16 +316,18 @@ impl Session {
             return Ok(Vec::new());
         }
         let commands: Vec<Command> = users.iter().map(|&user| Command::AssignUser { benefit, user }).collect();
-        let mut attempt = 0;
-        let rows = loop {
-            let work = Work::Rows { commands: &commands, dry_run };
-            match self.center.transact(self.organization, Actor::User(self.user), None, work) {
-                Ok((_, rows)) => break rows,
-                Err(Error::Conflict { .. }) if attempt < self.retries => attempt += 1,
-                Err(err) => return Err(err),
-            }
-        };
-        Ok(users.iter().zip(rows).map(|(&user_id, row)| AssignmentResult::from_row(user_id, row.map(drop))).collect())
+        self.observed("assign_users", users.len(), || {
+            let mut attempt = 0;
+            let rows = loop {
+                let work = Work::Rows { commands: &commands, dry_run };
+                match self.center.transact(self.organization, Actor::User(self.user), None, work) {
+                    Ok((_, rows)) => break rows,
+                    Err(Error::Conflict { .. }) if attempt < self.retries => self.retry(&mut attempt),
+                    Err(err) => return Err(err),
+                }
+            };
+            Ok(users.iter().zip(rows).map(|(&user_id, row)| AssignmentResult::from_row(user_id, row.map(drop))).collect())
+        })
     }
 
     /// Removes an assigned user (R16).
