@@ -24,6 +24,9 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     // Account settings: Global admin and User admin (R05, R04).
     ("add_user", [N, Y, Y, N, N]),
     ("set_user_roles", [N, Y, Y, N, N]),
+    // Offboarding is account settings too (a User admin removes only users
+    // whose roles they hold; here a user with none).
+    ("remove_user", [N, Y, Y, N, N]),
     // R02: any admin role may purchase and renew, never a user with no role.
     ("purchase_package", [N, Y, Y, Y, Y]),
     ("renew_package", [N, Y, Y, Y, Y]),
@@ -106,6 +109,7 @@ fn build(case: &str, w: &World, actor: UserId) -> Command {
     match case {
         "add_user" => Command::AddUser { name: "New Hire".into(), email: "new.hire@contoso.com".into(), roles: vec![], language: None },
         "set_user_roles" => Command::SetUserRoles { user: w.f.dev2, roles: vec![] },
+        "remove_user" => Command::RemoveUser { user: w.f.dev2 },
         "purchase_package" => Command::PurchasePackage { template: "action-pack".into() },
         "renew_package" => Command::RenewPackage { package: w.package },
         "cancel_package" => Command::CancelPackage { package: w.package },

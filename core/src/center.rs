@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::catalog::{BenefitKind, Catalog};
 use crate::clock::{Clock, ManualClock};
 use crate::command::Outcome;
+use crate::contention::{self, TxError};
 use crate::decide::{Decider, Tx, Work, collect_due};
 use crate::error::Error;
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
@@ -225,7 +226,8 @@ impl BenefitCenter {
         let _span = tracing::info_span!("process_due", organizations = organizations.len()).entered();
         let mut total = 0;
         for organization in organizations {
-            let (decided, _) = self.transact(organization, Actor::Clock, None, Work::CatchUp)?;
+            let (decided, _) =
+                self.contended(contention::DEFAULT_RETRY_BUDGET, || self.transact(organization, Actor::Clock, None, Work::CatchUp))?;
             total += decided as u64;
         }
         tracing::info!(events = total, "due steps recorded");
@@ -416,6 +418,25 @@ impl BenefitCenter {
         f(view)
     }
 
+    /// Runs `attempt` until it commits, decides the work is refused, or has
+    /// met other writers `budget` times more (see `contention.rs`).
+    pub(crate) fn contended<T>(&self, budget: u32, mut attempt: impl FnMut() -> Result<T, TxError>) -> Result<T, Error> {
+        let mut retries = 0;
+        loop {
+            match attempt() {
+                Ok(done) => return Ok(done),
+                Err(TxError::Contended(err)) if retries < budget => {
+                    retries += 1;
+                    self.inner.counters.add(Count::Retry, 1);
+                    tracing::debug!(attempt = retries, code = err.code(), "deciding again after another writer's commit");
+                    contention::pause(retries);
+                }
+                Err(TxError::Contended(err)) if budget > 0 => return Err(contention::exhausted(err, retries + 1)),
+                Err(err) => return Err(err.into_error()),
+            }
+        }
+    }
+
     /// Decides `work` as `actor` (after what fell due) and commits the
     /// result atomically: load, decide, commit, fold. Returns the number of
     /// events committed and the outcomes (each row's own, for rows).
@@ -425,7 +446,7 @@ impl BenefitCenter {
         actor: Actor,
         idempotency: Option<(String, String)>,
         work: Work<'_>,
-    ) -> Result<(usize, Vec<Result<Outcome, Error>>), Error> {
+    ) -> Result<(usize, Vec<Result<Outcome, Error>>), TxError> {
         let slot = self.slot(organization)?;
         let mut guard = lock(&slot)?;
         // A write moves the state on: the queries' view of it is done with.
@@ -436,7 +457,7 @@ impl BenefitCenter {
         if let Actor::User(user) = actor
             && (user.organization() != organization || !state.users.contains_key(&user))
         {
-            return Err(Error::not_found("user", user));
+            return Err(Error::not_found("user", user).into());
         }
         let pools = if work.needs_pools() { self.pools()? } else { BTreeMap::new() };
         let now = self.now_for(state, actor)?;
@@ -456,8 +477,8 @@ impl BenefitCenter {
         }
         let due = record(&stream, base_version, due_events);
         let result = match cached.as_mut() {
-            Some(ahead) => due.iter().try_for_each(|event| ahead.apply(event)),
-            None => Err(Error::storage("cache lost during catch-up")),
+            Some(ahead) => due.iter().try_for_each(|event| ahead.apply(event)).map_err(TxError::from),
+            None => Err(Error::storage("cache lost during catch-up").into()),
         }
         .and_then(|()| self.decide_and_commit((cached, mark), now, actor, idempotency, pools, base_version, (due, due_mails), work));
         // A dry run commits nothing, not even what fell due: the cache, ahead
@@ -481,7 +502,7 @@ impl BenefitCenter {
         base_version: u64,
         (due, due_mails): (Vec<RecordedEvent>, Vec<Mail>),
         work: Work<'_>,
-    ) -> Result<(usize, Vec<Result<Outcome, Error>>), Error> {
+    ) -> Result<(usize, Vec<Result<Outcome, Error>>), TxError> {
         let state = cached.as_ref().ok_or_else(|| Error::storage("cache lost during commit"))?;
         let organization = state.id;
         let stream = StreamId::Organization(organization);
@@ -559,11 +580,16 @@ impl BenefitCenter {
         {
             let _span = tracing::debug_span!("commit", organization = %organization, events = count).entered();
             if let Err(err) = self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), idempotency }) {
-                if matches!(err, Error::Conflict { .. }) {
-                    self.inner.counters.add(Count::Conflict, 1);
-                }
                 tracing::debug!(code = err.code(), "commit refused");
-                return Err(err);
+                // A conflict of the commit is another writer's doing (a stream
+                // moved): worth deciding again. Every other error is final.
+                return Err(match err {
+                    Error::Conflict { .. } => {
+                        self.inner.counters.add(Count::Conflict, 1);
+                        TxError::Contended(err)
+                    }
+                    other => TxError::Failed(other),
+                });
             }
             tracing::debug!("committed");
         }

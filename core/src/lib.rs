@@ -9,6 +9,7 @@ pub mod clock;
 pub mod command;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+mod contention;
 mod decide;
 mod error;
 pub mod event;
@@ -47,6 +48,7 @@ pub use catalog::Catalog;
 pub use center::BenefitCenter;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, KeyReveal, Outcome};
+pub use contention::DEFAULT_RETRY_BUDGET;
 pub use error::{Error, RefundRefusal, Result};
 pub use event::{Actor, CancellationTarget, Phase, RecordedEvent, StreamId};
 pub use ids::{BenefitId, MailId, OfferId, OrganizationId, PackageId, RequestId, UserId};

@@ -50,7 +50,8 @@ impl Program {
     }
 
     fn record(&self, organization: OrganizationId, op: ProgramOp) -> Result<(), Error> {
-        self.center.transact(organization, Actor::Program, None, Work::Program(&op)).map(drop)
+        let budget = crate::contention::DEFAULT_RETRY_BUDGET;
+        self.center.contended(budget, || self.center.transact(organization, Actor::Program, None, Work::Program(&op))).map(drop)
     }
 
     /// Sets an organization's partner level (R23, P5).

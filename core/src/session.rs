@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use crate::assignment::{AssignmentResult, MAX_ASSIGNMENT_ROWS};
 use crate::center::BenefitCenter;
 use crate::command::{Command, Outcome};
+use crate::contention::DEFAULT_RETRY_BUDGET;
 use crate::decide::Work;
 use crate::error::Error;
 use crate::event::{Actor, KeySlots, Phase, StreamId};
@@ -27,12 +28,13 @@ pub struct Session {
     organization: OrganizationId,
     user: UserId,
     idempotency_key: Option<String>,
-    retries: u32,
+    /// The retry budget the host chose; `None`: [`DEFAULT_RETRY_BUDGET`].
+    retries: Option<u32>,
 }
 
-/// How often a command under an idempotency key is decided again after a
-/// `conflict`, without retries asked for: enough for concurrent repeats of
-/// the key to find the first call's record.
+/// The least budget of a command under an idempotency key, even when the
+/// host asked for none: enough for concurrent repeats of the key to find the
+/// first call's record.
 const IDEMPOTENT_REREADS: u32 = 8;
 
 /// The vault slots of a keyed benefit of this organization.
@@ -49,7 +51,7 @@ fn unexpected(outcome: Outcome) -> Error {
 
 impl Session {
     pub(crate) fn new(center: BenefitCenter, organization: OrganizationId, user: UserId) -> Self {
-        Self { center, organization, user, idempotency_key: None, retries: 0 }
+        Self { center, organization, user, idempotency_key: None, retries: None }
     }
 
     /// The organization acted on.
@@ -68,10 +70,22 @@ impl Session {
         Self { idempotency_key: Some(key.into()), ..self.clone() }
     }
 
-    /// This session, re-applying a command on fresh state up to `retries`
-    /// times when another writer got there first (`conflict`).
+    /// This session, deciding a command again on the new state up to
+    /// `retries` times when another writer committed first (by default
+    /// [`DEFAULT_RETRY_BUDGET`], with a jittered, growing pause between
+    /// attempts). A command the new state refuses fails with that state's
+    /// error; `conflict` reaches the caller only when the budget ran out (it
+    /// says so), or at once with `with_retries(0)`.
     pub fn with_retries(&self, retries: u32) -> Self {
-        Self { retries, ..self.clone() }
+        Self { retries: Some(retries), ..self.clone() }
+    }
+
+    fn retry_budget(&self, idempotent: bool) -> u32 {
+        let budget = self.retries.unwrap_or(DEFAULT_RETRY_BUDGET);
+        // B4 under concurrency: another call with the same key (here or in
+        // another process) committed first; going round again finds its
+        // record and returns its result, whatever budget was asked for.
+        if idempotent { budget.max(IDEMPOTENT_REREADS) } else { budget }
     }
 
     /// Applies one command.
@@ -139,34 +153,19 @@ impl Session {
                 commands.iter().try_for_each(|command| permission::require(&user.roles, command.permission()))
             })?;
         }
-        let mut attempt = 0;
-        loop {
+        let budget = self.retry_budget(idempotency.is_some());
+        self.center.contended(budget, || {
             if let Some((key, request)) = &idempotency
                 && self.user.organization() == self.organization
                 && let Some(outcome) = self.center.idempotent_repeat(self.organization, key, request)?
             {
                 return Ok(vec![outcome]);
             }
-            let result = self.center.transact(self.organization, Actor::User(self.user), idempotency.clone(), Work::Commands(commands));
-            match result {
-                // Commands stop at their first error (the outer one): each outcome here is `Ok`.
-                Ok((_, outcomes)) => return outcomes.into_iter().collect(),
-                Err(Error::Conflict { .. }) if attempt < self.retries => self.retry(&mut attempt),
-                // B4 under concurrency: another call with the same key (in
-                // this process or another) committed first. Going round again
-                // finds its record and returns its result; if another writer
-                // caused the conflict instead, deciding again is safe, since
-                // the key still makes the command apply at most once.
-                Err(Error::Conflict { .. }) if idempotency.is_some() && attempt < IDEMPOTENT_REREADS => self.retry(&mut attempt),
-                Err(err) => return Err(err),
-            }
-        }
-    }
-
-    fn retry(&self, attempt: &mut u32) {
-        *attempt += 1;
-        self.center.inner.counters.add(Count::Retry, 1);
-        tracing::debug!(attempt = *attempt, "deciding again after a conflict");
+            let (_, outcomes) =
+                self.center.transact(self.organization, Actor::User(self.user), idempotency.clone(), Work::Commands(commands))?;
+            // Commands stop at their first error (the outer one): each outcome here is `Ok`.
+            Ok(outcomes.into_iter().collect::<Result<Vec<_>, Error>>()?)
+        })
     }
 
     fn read<T>(&self, permission: Permission, f: impl FnOnce(&OrganizationState) -> Result<T, Error>) -> Result<T, Error> {
@@ -317,15 +316,10 @@ impl Session {
         }
         let commands: Vec<Command> = users.iter().map(|&user| Command::AssignUser { benefit, user }).collect();
         self.observed("assign_users", users.len(), || {
-            let mut attempt = 0;
-            let rows = loop {
+            let rows = self.center.contended(self.retry_budget(false), || {
                 let work = Work::Rows { commands: &commands, dry_run };
-                match self.center.transact(self.organization, Actor::User(self.user), None, work) {
-                    Ok((_, rows)) => break rows,
-                    Err(Error::Conflict { .. }) if attempt < self.retries => self.retry(&mut attempt),
-                    Err(err) => return Err(err),
-                }
-            };
+                self.center.transact(self.organization, Actor::User(self.user), None, work).map(|(_, rows)| rows)
+            })?;
             Ok(users.iter().zip(rows).map(|(&user_id, row)| AssignmentResult::from_row(user_id, row.map(drop))).collect())
         })
     }

@@ -1,0 +1,55 @@
+//! Writers that meet: when another writer (a thread, a process, another
+//! instance) commits to a stream first, the store refuses the commit with a
+//! `conflict` the caller did not cause. Such a commit is decided again on the
+//! new state, after a jittered, exponentially growing pause, within a budget;
+//! only a command the new state refuses fails, with that state's error.
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// Attempts after the first when the host asked for no other budget.
+pub const DEFAULT_RETRY_BUDGET: u32 = 12;
+
+/// The first pause, and the longest: racing writers spread out quickly, and
+/// no call waits long (12 attempts stay under about half a second).
+const FIRST_PAUSE: Duration = Duration::from_micros(200);
+const LONGEST_PAUSE: Duration = Duration::from_millis(50);
+
+/// Why a transaction did not commit.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    /// Another writer committed first; deciding again on the new state may succeed.
+    Contended(Error),
+    /// Refused, or the store failed: deciding again would give the same.
+    Failed(Error),
+}
+
+impl From<Error> for TxError {
+    fn from(err: Error) -> Self {
+        Self::Failed(err)
+    }
+}
+
+impl TxError {
+    /// The error as the caller sees it when no attempt is left.
+    pub(crate) fn into_error(self) -> Error {
+        match self {
+            Self::Contended(err) | Self::Failed(err) => err,
+        }
+    }
+}
+
+/// The error a caller gets when every attempt met another writer: it says so.
+pub(crate) fn exhausted(last: Error, attempts: u32) -> Error {
+    Error::conflict(format!("other writers kept committing first ({attempts} attempts, the last: {last}); try again later"))
+}
+
+/// Waits before attempt `attempt` (1 for the first retry): up to twice the
+/// previous ceiling, at a random point below it so that writers that met
+/// do not meet again in step.
+pub(crate) fn pause(attempt: u32) {
+    let ceiling = FIRST_PAUSE.saturating_mul(1u32 << attempt.min(16)).min(LONGEST_PAUSE);
+    let micros = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
+    std::thread::sleep(Duration::from_micros(fastrand::u64(micros / 2..=micros)));
+}
