@@ -62,6 +62,8 @@ fn run() -> Result<(), Error> {
     println!("   organizations already in the file: {}", earlier.len());
     let pending = center.outbox()?.iter().filter(|m| m.delivery.is_due()).count();
     println!("   mails already in the outbox: {} ({pending} not yet sent)", center.outbox()?.len());
+    let feed_start = feed_end(&center, 0)?;
+    println!("   changes already in the feed: {feed_start}");
 
     say("Program stocks the key pools (the host acting for the program)");
     for product in PRODUCTS {
@@ -226,6 +228,31 @@ fn run() -> Result<(), Error> {
     for entry in log.iter().rev().take(5).rev() {
         println!("   v{} {} {} {}", entry.version, entry.at.format("%Y-%m-%d"), entry.actor, entry.kind);
     }
+    say("Changes feed: every committed event of every stream, in commit order, paged by position");
+    let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut after = feed_start;
+    loop {
+        let page = center.changes(after, 100)?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for change in &page {
+            *kinds.entry(change.kind.clone()).or_default() += 1;
+        }
+    }
+    println!("   this run added positions {} to {after}; most frequent kinds:", feed_start + 1);
+    let mut frequent: Vec<_> = kinds.into_iter().collect();
+    frequent.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    for (kind, count) in frequent.iter().take(5) {
+        println!("   {count:>4} {kind}");
+    }
     println!("\nDone. Run again to see this file keep every organization: {path}");
     Ok(())
+}
+
+/// The position of the last change after `after` (a host keeps this as its cursor).
+fn feed_end(center: &BenefitCenter, mut after: u64) -> Result<u64, Error> {
+    while let Some(last) = center.changes(after, partner_benefits::MAX_CHANGES_PAGE)?.last() {
+        after = last.position;
+    }
+    Ok(after)
 }

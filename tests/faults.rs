@@ -77,6 +77,11 @@ impl Store for FaultyStore {
         self.tick()?;
         self.inner.outbox()
     }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
+        self.tick()?;
+        self.inner.changes(after, limit)
+    }
 }
 
 /// Ids the walkthrough learns as it goes.

@@ -65,6 +65,10 @@ impl Store for CountingStore {
     fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
         self.inner.outbox()
     }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
+        self.inner.changes(after, limit)
+    }
 }
 
 struct World {

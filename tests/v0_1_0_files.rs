@@ -261,3 +261,37 @@ fn a_0_1_0_file_takes_new_commands_and_keeps_its_old_data() {
     assert_eq!(reopened, gold, "the due steps persisted");
     committed.check_unchanged();
 }
+
+#[test]
+fn a_0_1_0_file_gets_a_changes_feed_of_all_its_events_and_new_ones_follow() {
+    let committed = Committed::read();
+    let dir = tempfile::tempdir().unwrap();
+    let path = committed.copy_into(dir.path());
+    let stored: i64 = {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap()
+    };
+    let center = open(&path, Arc::new(ManualClock::new(render_at())), Arc::new(RecordingMailer::new()));
+    let old = center.changes(0, partner_benefits::MAX_CHANGES_PAGE).unwrap();
+    assert_eq!(old.len() as i64, stored, "every event 0.1.0 wrote is in the feed once");
+    assert_eq!(old.first().map(|c| c.position), Some(1));
+    let mut versions: BTreeMap<String, u64> = BTreeMap::new();
+    assert!(old.windows(2).all(|pair| pair[0].position < pair[1].position), "positions strictly increase");
+    for change in &old {
+        let last = versions.entry(change.stream.clone()).or_insert(0);
+        assert_eq!(change.version, *last + 1, "`{}` in version order", change.stream);
+        *last = change.version;
+    }
+    // Each organization's events are all there, as its audit log has them.
+    for id in center.store().organizations().unwrap() {
+        let audit = center.audit_log(id).unwrap();
+        let fed: Vec<(u64, String)> = old.iter().filter(|c| c.organization_id == Some(id)).map(|c| (c.version, c.kind.clone())).collect();
+        assert_eq!(fed, audit.iter().map(|e| (e.version, e.kind.clone())).collect::<Vec<_>>(), "{id}");
+    }
+    let last = old.last().unwrap().position;
+    let fabrikam = org(FABRIKAM);
+    center.session(fabrikam, UserId::new(fabrikam, 1)).add_user("Noor New", "noor@fabrikam.com", &[]).unwrap();
+    let new = center.changes(last, 10).unwrap();
+    assert_eq!(new.iter().map(|c| (c.position, c.kind.as_str())).collect::<Vec<_>>(), [(last + 1, "user_added")]);
+    committed.check_unchanged();
+}

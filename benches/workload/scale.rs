@@ -120,6 +120,10 @@ impl Store for DiscardStore {
     fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
         Ok(Vec::new())
     }
+
+    fn changes(&self, _after: u64, _limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
+        Ok(Vec::new())
+    }
 }
 
 /// `AddUser` for user number `seq` (2 and up) of organization `org`.

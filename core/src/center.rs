@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::catalog::{BenefitKind, Catalog};
+use crate::changes::{self, Change};
 use crate::clock::{Clock, ManualClock};
 use crate::command::Outcome;
 use crate::contention::{self, TxError};
@@ -283,6 +284,15 @@ impl BenefitCenter {
             return Err(Error::not_found("organization", organization));
         }
         Ok(events.iter().map(AuditEntry::from).collect())
+    }
+
+    /// Up to `limit` (1 to [`MAX_CHANGES_PAGE`](crate::MAX_CHANGES_PAGE)) committed events of every
+    /// stream after position `after` (0: from the start), in commit order.
+    /// Paging with `after` = the last change's position never misses nor
+    /// repeats an event, also while other processes commit.
+    pub fn changes(&self, after: u64, limit: u32) -> Result<Vec<Change>, Error> {
+        let limit = changes::page_size(limit)?;
+        Ok(self.inner.store.changes(after, limit)?.iter().map(Change::from).collect())
     }
 
     fn slot(&self, organization: OrganizationId) -> Result<Slot, Error> {

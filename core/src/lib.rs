@@ -5,6 +5,7 @@
 mod assignment;
 pub mod catalog;
 mod center;
+mod changes;
 pub mod clock;
 pub mod command;
 #[cfg(any(test, feature = "testing"))]
@@ -46,6 +47,7 @@ pub use rust_decimal;
 pub use assignment::{AssignmentResult, MAX_ASSIGNMENT_ROWS};
 pub use catalog::Catalog;
 pub use center::BenefitCenter;
+pub use changes::{Change, MAX_CHANGES_PAGE};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, KeyReveal, Outcome};
 pub use contention::DEFAULT_RETRY_BUDGET;
@@ -61,7 +63,7 @@ pub use program::{KeyPoolView, Program};
 pub use record::{EVENT_SCHEMA, SNAPSHOT_SCHEMA};
 pub use secret::LicenseKey;
 pub use session::Session;
-pub use store::{MemoryStore, Store};
+pub use store::{MemoryStore, Positioned, Store};
 pub use values::{Email, Money, PartnerLevel};
 pub use views::{
     AuditEntry, BenefitView, CancellationView, Category, MarketingContactView, OfferView, OrganizationView, PackageView, RequestView,

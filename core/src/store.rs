@@ -93,6 +93,15 @@ pub struct Loaded {
     pub events: Vec<RecordedEvent>,
 }
 
+/// A committed event with its place in the changes feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Positioned {
+    /// Where it is in the feed of every stream: strictly increasing in commit order.
+    pub position: u64,
+    /// The event.
+    pub event: RecordedEvent,
+}
+
 /// Storage for the center. Implementations: in memory (here), SQLite and
 /// PostgreSQL (adapter crates). All pass the same conformance suite.
 pub trait Store: Send + Sync {
@@ -121,12 +130,21 @@ pub trait Store: Send + Sync {
     fn settle_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error>;
     /// Every mail of the outbox, oldest first.
     fn outbox(&self) -> Result<Vec<OutboxEntry>, Error>;
+    /// Up to `limit` committed events of every stream with a position after
+    /// `after`, in position order. Positions strictly increase in commit
+    /// order and a stream's events come in version order; a position, once
+    /// returned, has every lower position already readable, so a reader
+    /// paging with the last position it saw never misses nor repeats an
+    /// event, whoever commits meanwhile.
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<Positioned>, Error>;
 }
 
 #[derive(Default)]
 struct Memory {
     next_org: u64,
     streams: BTreeMap<StreamId, Vec<RecordedEvent>>,
+    /// The feed: entry `n` (position `n + 1`) names a stream and version.
+    feed: Vec<(StreamId, u64)>,
     snapshots: BTreeMap<StreamId, Snapshot>,
     vault: BTreeMap<(Code, u64), LicenseKey>,
     idempotency: BTreeMap<(OrganizationId, String), IdempotencyRecord>,
@@ -218,6 +236,8 @@ impl Store for MemoryStore {
             }
         }
         for append in commit.appends {
+            let versions = append.events.iter().map(|e| (append.stream.clone(), e.version)).collect::<Vec<_>>();
+            memory.feed.extend(versions);
             memory.streams.entry(append.stream).or_default().extend(append.events);
         }
         for key in commit.keys {
@@ -286,5 +306,27 @@ impl Store for MemoryStore {
 
     fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
         Ok(self.lock()?.outbox.iter().map(|(e, _)| e.clone()).collect())
+    }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<Positioned>, Error> {
+        let memory = self.lock()?;
+        let start = usize::try_from(after).unwrap_or(usize::MAX);
+        memory
+            .feed
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(limit)
+            .map(|(index, (stream, version))| {
+                let position = index as u64 + 1;
+                // Versions are numbered from 1 without gaps, so version `v` is at index `v - 1`.
+                let event = version
+                    .checked_sub(1)
+                    .and_then(|index| usize::try_from(index).ok())
+                    .and_then(|index| memory.streams.get(stream)?.get(index))
+                    .ok_or_else(|| Error::storage(format!("the feed names `{stream}` version {version}, which is not stored")))?;
+                Ok(Positioned { position, event: event.clone() })
+            })
+            .collect()
     }
 }

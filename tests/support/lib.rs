@@ -196,6 +196,10 @@ impl Store for ReplayOnly {
     fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
         self.0.outbox()
     }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
+        self.0.changes(after, limit)
+    }
 }
 
 /// The benefit with catalog code `code` of `package`, as `session` sees it.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use partner_benefits::event::{RecordedEvent, StreamId};
 use partner_benefits::lifecycle::delivery::DeliveryState;
-use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot, Store, key_already_stocked};
+use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Positioned, Snapshot, Store, key_already_stocked};
 use partner_benefits::values::Code;
 use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, Timestamp};
 use postgres::IsolationLevel;
@@ -398,6 +398,28 @@ impl Store for PostgresStore {
             let st = conn.st.outbox.clone();
             let rows = conn.client.query(&st, &[]).map_err(fail("reading the outbox"))?;
             rows.iter().map(|r| Ok(OutboxEntry { mail: parse(r.get(0), "mail")?, delivery: parse(r.get(1), "delivery state")? })).collect()
+        })
+    }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<Positioned>, Error> {
+        // Past the largest position a database can hold: nothing follows it.
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.pool.with(|conn| {
+            let st = conn.st.clone();
+            // READ COMMITTED: the numbering statement's snapshot is taken
+            // after the lock is held, so it sees every position given before.
+            let mut tx = conn
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::ReadCommitted)
+                .start()
+                .map_err(fail("starting to read the changes feed"))?;
+            tx.execute(&st.lock_feed, &[]).map_err(fail("locking the changes feed"))?;
+            tx.execute(&st.position_feed, &[&limit]).map_err(fail("numbering the changes feed"))?;
+            let rows = tx.query(&st.changes, &[&after, &limit]).map_err(fail("reading the changes feed"))?;
+            tx.commit().map_err(fail("committing the changes feed's numbers"))?;
+            rows.iter().map(|r| Ok(Positioned { position: to_u64(r.get(0), "position")?, event: parse(r.get(1), "event")? })).collect()
         })
     }
 }

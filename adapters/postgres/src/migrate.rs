@@ -7,11 +7,14 @@ use crate::describe;
 use crate::pool::quote_ident;
 
 /// Each migration: the schema version it brings the database to, and its SQL.
-const MIGRATIONS: &[(u32, &str)] =
-    &[(1, include_str!("../migrations/0001_initial.sql")), (2, include_str!("../migrations/0002_vault_key_index.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_vault_key_index.sql")),
+    (3, include_str!("../migrations/0003_changes_feed.sql")),
+];
 
 /// The schema version this library writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 fn failed(what: &'static str) -> impl Fn(postgres::Error) -> Error {
     move |e| Error::storage(format!("schema migration failed while {what}: {}", describe(&e)))

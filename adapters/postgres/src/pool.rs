@@ -34,6 +34,9 @@ pub(crate) struct Statements {
     pub settle_mail: Statement,
     pub mail_exists: Statement,
     pub outbox: Statement,
+    pub lock_feed: Statement,
+    pub position_feed: Statement,
+    pub changes: Statement,
 }
 
 impl Statements {
@@ -78,6 +81,21 @@ impl Statements {
             settle_mail: p("UPDATE pb_outbox SET delivery = $2, due = $3, lease_until = NULL WHERE id = $1 AND due")?,
             mail_exists: p("SELECT 1 FROM pb_outbox WHERE id = $1")?,
             outbox: p("SELECT mail, delivery FROM pb_outbox ORDER BY seq")?,
+            // Only feed readers take this lock (never a writer): one of them at
+            // a time numbers the events that became final.
+            lock_feed: p("SELECT pg_advisory_xact_lock(hashtext('partner-benefits feed ' || current_schema()))")?,
+            // Numbers up to $1 events of transactions older than any still in
+            // flight (their set is final), after the highest position given,
+            // in transaction order (a stream's writers commit one after
+            // another, so its versions follow), then stream and version.
+            position_feed: p("UPDATE pb_events e SET position = given.top + final.n \
+                 FROM (SELECT stream, version, row_number() OVER (ORDER BY txid, stream, version) AS n \
+                       FROM pb_events \
+                       WHERE position IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+                       ORDER BY txid, stream, version LIMIT $1) final, \
+                      (SELECT coalesce(max(position), 0) AS top FROM pb_events) given \
+                 WHERE e.stream = final.stream AND e.version = final.version AND e.position IS NULL")?,
+            changes: p("SELECT position, body FROM pb_events WHERE position > $1 ORDER BY position LIMIT $2")?,
         })
     }
 }

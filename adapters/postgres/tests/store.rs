@@ -201,6 +201,10 @@ impl Store for ReplayOnly {
     fn outbox(&self) -> Result<Vec<partner_benefits::OutboxEntry>, Error> {
         self.0.outbox()
     }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
+        self.0.changes(after, limit)
+    }
 }
 
 #[test]

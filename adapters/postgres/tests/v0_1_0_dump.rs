@@ -120,3 +120,28 @@ fn a_0_1_0_database_takes_new_commands() {
     drop((admin, center));
     drop_schema(&url, &schema);
 }
+
+/// The dump's events get the same feed as the SQLite file 0.1.0 wrote from
+/// the same scenario: both stores number old events the same way.
+#[test]
+fn a_0_1_0_database_gets_the_same_changes_feed_as_the_0_1_0_file() {
+    let Some(url) = common::pg_url("a_0_1_0_database_gets_the_same_changes_feed_as_the_0_1_0_file") else { return };
+    let schema = common::unique_schema("v010_feed");
+    load(&url, &schema, true);
+    let center = open(&url, &schema, Arc::new(ManualClock::new(render_at())));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("benefits.db");
+    std::fs::copy(Path::new(FIXTURE).join("benefits.db"), &file).unwrap();
+    let sqlite = BenefitCenter::new(
+        Arc::new(partner_benefits_sqlite::SqliteStore::open(&file).unwrap()),
+        Arc::new(RecordingMailer::new()),
+        Arc::new(ManualClock::new(render_at())),
+        Catalog::builtin().unwrap(),
+    );
+    let page = partner_benefits::MAX_CHANGES_PAGE;
+    let from_postgres = center.changes(0, page).unwrap();
+    assert!(from_postgres.len() > 300, "the dump's events are in the feed: {}", from_postgres.len());
+    assert_eq!(from_postgres, sqlite.changes(0, page).unwrap());
+    drop(center);
+    drop_schema(&url, &schema);
+}

@@ -18,7 +18,7 @@ pub const APPLICATION_ID: i32 = 0x5042_454E;
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     // 1: streams with their versions, events, the key vault, idempotency records, the outbox.
     "
     CREATE TABLE counters (
@@ -81,6 +81,26 @@ const MIGRATIONS: [&str; 3] = [
     // may already hold a key twice and must keep opening.
     "
     CREATE INDEX vault_key ON vault (key);
+    ",
+    // 4: the changes feed. Each event gets its position in commit order
+    // (writers are serialized, so the next position is the highest plus one).
+    // A file's older events were not numbered when committed; they are
+    // numbered by when they happened, each stream's events in version order
+    // (the time is the highest so far in the stream, as a clock set back can
+    // make a later event earlier), ties by stream then version.
+    "
+    ALTER TABLE events ADD COLUMN position INTEGER;
+    WITH reached AS (
+        SELECT stream, version,
+               max(CASE WHEN json_valid(body) THEN unixepoch(json_extract(body, '$.at'), 'subsec') END)
+                   OVER (PARTITION BY stream ORDER BY version) AS at
+        FROM events
+    ), numbered AS (
+        SELECT stream, version, row_number() OVER (ORDER BY at, stream, version) AS position FROM reached
+    )
+    UPDATE events SET position = numbered.position
+    FROM numbered WHERE events.stream = numbered.stream AND events.version = numbered.version;
+    CREATE UNIQUE INDEX events_position ON events (position);
     ",
 ];
 

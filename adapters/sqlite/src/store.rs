@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use partner_benefits::lifecycle::delivery::DeliveryState;
-use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Snapshot, key_already_stocked};
+use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Positioned, Snapshot, key_already_stocked};
 use partner_benefits::values::Code;
 use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, RecordedEvent, Store, StreamId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -230,6 +230,11 @@ impl Store for SqliteStore {
                     return Err(Error::Conflict { reason: format!("`{stream}` is at version {current}, not {expected}") });
                 }
             }
+            // Writers are serialized by the write lock, so positions follow commit order.
+            let mut position: i64 = tx
+                .prepare_cached("SELECT coalesce(max(position), 0) FROM events")
+                .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                .map_err(sql(context))?;
             for (stream, _, last, events) in &appends {
                 if events.is_empty() {
                     continue;
@@ -241,10 +246,12 @@ impl Store for SqliteStore {
                 )
                 .and_then(|mut s| s.execute(params![key, organization_of(stream), last]))
                 .map_err(sql(context))?;
-                let mut insert =
-                    tx.prepare_cached("INSERT INTO events (stream, version, body) VALUES (?1, ?2, ?3)").map_err(sql(context))?;
+                let mut insert = tx
+                    .prepare_cached("INSERT INTO events (stream, version, body, position) VALUES (?1, ?2, ?3, ?4)")
+                    .map_err(sql(context))?;
                 for (version, body) in events {
-                    insert.execute(params![key, version, body]).map_err(|e| {
+                    position += 1;
+                    insert.execute(params![key, version, body, position]).map_err(|e| {
                         if is_constraint(&e) {
                             Error::Conflict { reason: format!("version {version} of `{stream}` was written twice in one commit") }
                         } else {
@@ -408,5 +415,24 @@ impl Store for SqliteStore {
             rows.collect::<Result<_, _>>().map_err(sql(context))
         })?;
         rows.iter().map(|(mail, delivery)| outbox_entry(mail, delivery)).collect()
+    }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<Positioned>, Error> {
+        let context = "reading the changes feed";
+        // Past the largest position a file can hold: nothing follows it.
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<(i64, String)> = self.read(context, |tx| {
+            let mut statement = tx
+                .prepare_cached("SELECT position, body FROM events WHERE position > ?1 ORDER BY position LIMIT ?2")
+                .map_err(sql(context))?;
+            let rows = statement.query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql(context))?;
+            rows.collect::<Result<_, _>>().map_err(sql(context))
+        })?;
+        rows.iter()
+            .map(|(position, body)| {
+                Ok(Positioned { position: uint(*position, "position")?, event: serde_json::from_str(body).map_err(json("an event"))? })
+            })
+            .collect()
     }
 }

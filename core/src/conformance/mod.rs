@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+pub mod changes;
+
 use chrono::{Duration, TimeZone, Utc};
 
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
@@ -76,6 +78,8 @@ pub fn run_all(fresh: &dyn Fn() -> Arc<dyn Store>) {
     snapshot_then_later_events(fresh().as_ref());
     outbox_claims_settles_and_never_resends(fresh().as_ref());
     center_state_survives_a_new_center(fresh);
+    changes::feed_lists_commits_in_order(fresh().as_ref());
+    changes::readers_racing_writers_miss_nothing(fresh());
 }
 
 #[allow(clippy::unwrap_used)]
