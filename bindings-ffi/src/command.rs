@@ -34,6 +34,12 @@ pub enum Command {
         /// The new roles.
         roles: Vec<Role>,
     },
+    /// Removes a user (offboarding), releasing their seats, Azure
+    /// subscription and technical activation in one commit.
+    RemoveUser {
+        /// The user.
+        user_id: String,
+    },
     /// Buys a package of the catalog (R02).
     PurchasePackage {
         /// Catalog code, e.g. `action-pack`.
@@ -145,6 +151,7 @@ impl TryFrom<Command> for core::Command {
         Ok(match command {
             C::AddUser { name, email, roles: given, language } => K::AddUser { name, email, roles: roles(given), language },
             C::SetUserRoles { user_id, roles: given } => K::SetUserRoles { user: user_id.parse()?, roles: roles(given) },
+            C::RemoveUser { user_id } => K::RemoveUser { user: user_id.parse()? },
             C::PurchasePackage { template } => K::PurchasePackage { template },
             C::RenewPackage { package_id } => K::RenewPackage { package: package_id.parse()? },
             C::CancelPackage { package_id } => K::CancelPackage { package: package_id.parse()? },
@@ -181,6 +188,33 @@ mod tests {
         assert_eq!(core.kind(), "assign_user");
         let bad = Command::AssignUser { benefit_id: "ben-1-1".into(), user_id: "nobody".into() };
         assert_eq!(core::Command::try_from(bad).unwrap_err().code(), "invalid_input");
+    }
+
+    #[test]
+    fn one_variant_per_core_kind_in_the_cores_order() {
+        let (b, u, v) = (String::from("ben-1-1"), String::from("usr-1-2"), String::from("usr-1-3"));
+        let one = [
+            Command::AddUser { name: "n".into(), email: "e".into(), roles: vec![], language: None },
+            Command::SetUserRoles { user_id: u.clone(), roles: vec![] },
+            Command::RemoveUser { user_id: u.clone() },
+            Command::PurchasePackage { template: "t".into() },
+            Command::RenewPackage { package_id: "pkg-1-1".into() },
+            Command::CancelPackage { package_id: "pkg-1-1".into() },
+            Command::CancelOffer { offer_id: "ofr-1-1".into() },
+            Command::GetKeys { benefit_id: b.clone(), language: None, os: None },
+            Command::AssignUser { benefit_id: b.clone(), user_id: u.clone() },
+            Command::UnassignUser { benefit_id: b.clone(), user_id: u.clone() },
+            Command::ReassignUser { benefit_id: b.clone(), from_user: u.clone(), to_user: v },
+            Command::ActivateTechnical { benefit_id: b.clone(), user_id: u.clone(), alternate_email: "e".into() },
+            Command::RequestAssistance { benefit_id: b, phase: Phase::Design, amount: Decimal::ONE, description: "d".into() },
+            Command::WithdrawRequest { request_id: "req-1-1".into() },
+            Command::SetMarketingContact { user_id: u, email: "e".into(), phone: "p".into(), language: "en".into() },
+            Command::ActivateOffer { offer_id: "ofr-1-1".into() },
+        ];
+        let kinds: Vec<&str> = one.into_iter().map(|c| core::Command::try_from(c).unwrap().kind()).collect();
+        assert_eq!(kinds, core::Command::KINDS);
+        let removal = core::Command::try_from(Command::RemoveUser { user_id: "usr-1-2".into() }).unwrap();
+        assert_eq!(removal, core::Command::RemoveUser { user: "usr-1-2".parse().unwrap() });
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What the Python and Kotlin bindings share, written once: the types they
-//! expose (views, mail, keys, commands, outcomes, enums) with their
-//! conversions from the core, and the host set-up that opens a center by
-//! target ([`host`]).
+//! expose (views, mail, keys, commands, outcomes, bulk assignment's rows,
+//! enums) with their conversions from the core, and the host set-up that
+//! opens a center by target ([`host`]).
 //!
 //! The types carry both faces behind features: `python` makes them pyo3
 //! classes (frozen, with attributes, `==`, `hash`, `repr`) and adds the
@@ -13,6 +13,7 @@
 //! helpers, which does not compile. `bindings-kotlin` is the cdylib that
 //! JNA loads; `bindings-python` the wheel, with the Python façade.
 
+mod assignment;
 mod command;
 mod enums;
 mod keys;
@@ -27,13 +28,14 @@ pub mod kotlin;
 #[cfg(feature = "python")]
 pub mod python;
 
+pub use assignment::AssignmentResult;
 pub use command::Command;
 pub use enums::{Category, Delivery, PartnerLevel, Phase, Role, Status};
 pub use keys::Keys;
 pub use mail::{DispatchReport, Mail, OutboxEntry};
 pub use outcome::Outcome;
 pub use record::Fields;
-pub use views::{AuditEntry, Benefit, Cancellation, KeyPool, MarketingContact, Money, Offer, Organization, Package, Request, User};
+pub use views::{AuditEntry, Benefit, Cancellation, KeyPool, MarketingContact, Money, Offer, Organization, Package, Request, Usage, User};
 
 /// A point in time, UTC: an aware `datetime` in Python, a `java.time.Instant` in Kotlin.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -251,6 +251,50 @@ impl From<core::BenefitView> for Benefit {
 }
 
 record! {
+    /// What is used of one benefit assigned to users (a Visual Studio
+    /// subscription, an Azure usage-based subscription, a technical benefit).
+    pub struct Usage {
+        /// The benefit.
+        pub benefit_id: String,
+        /// Its package.
+        pub package_id: String,
+        /// Its name.
+        pub name: String,
+        /// Where it is listed.
+        pub category: Category,
+        /// Seats in all (1 for an Azure usage-based subscription or a technical benefit).
+        pub seats: i64,
+        /// Users assigned now.
+        pub assigned: i64,
+        /// The most users ever assigned at once during the package's life.
+        pub peak: i64,
+        /// Hours (or incidents) benefits: allocated.
+        pub allocated: Option<Decimal>,
+        /// Hours benefits: drawn by requests not withdrawn.
+        pub used: Option<Decimal>,
+        /// Hours benefits: what is left.
+        pub balance: Option<Decimal>,
+    }
+}
+
+impl From<core::Usage> for Usage {
+    fn from(v: core::Usage) -> Self {
+        Self {
+            benefit_id: v.benefit_id.to_string(),
+            package_id: v.package_id.to_string(),
+            name: v.name,
+            category: v.category.into(),
+            seats: i64::from(v.seats),
+            assigned: i64::from(v.assigned),
+            peak: i64::from(v.peak),
+            allocated: v.allocated,
+            used: v.used,
+            balance: v.balance,
+        }
+    }
+}
+
+record! {
     /// An assistance request drawing hours or incidents (R21).
     pub struct Request {
         /// Id, e.g. `req-1-3`.

@@ -48,6 +48,11 @@ impl PyCommand {
     }
 
     #[staticmethod]
+    fn remove_user(py: Python<'_>, user_id: String) -> PyResult<Self> {
+        of(py, Command::RemoveUser { user_id })
+    }
+
+    #[staticmethod]
     fn purchase_package(py: Python<'_>, template: String) -> PyResult<Self> {
         of(py, Command::PurchasePackage { template })
     }

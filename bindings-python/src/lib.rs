@@ -35,8 +35,8 @@ mod _native {
     };
     #[pymodule_export]
     use partner_benefits_bindings::{
-        AuditEntry, Benefit, Cancellation, DispatchReport, KeyPool, Keys, Mail, MarketingContact, Money, Offer, Organization, OutboxEntry,
-        Outcome, Package, Request, User,
+        AssignmentResult, AuditEntry, Benefit, Cancellation, DispatchReport, KeyPool, Keys, Mail, MarketingContact, Money, Offer,
+        Organization, OutboxEntry, Outcome, Package, Request, Usage, User,
     };
 
     #[pymodule_init]

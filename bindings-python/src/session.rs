@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use partner_benefits::{BenefitId, OfferId, PackageId, Phase, RequestId, Role, Session, UserId};
 use partner_benefits_bindings::python::convert::{decimal, id, parse_category, parse_enum, repr_fields, run};
 use partner_benefits_bindings::{
-    AuditEntry, Benefit, Cancellation, Keys, MarketingContact, Money, Offer, Organization, Outcome, Package, Request, User,
+    AssignmentResult, AuditEntry, Benefit, Cancellation, Keys, MarketingContact, Money, Offer, Organization, Outcome, Package, Request,
+    Usage, User,
 };
 use pyo3::prelude::*;
 
@@ -70,6 +71,12 @@ impl PySession {
         let user: UserId = id(py, user_id)?;
         let roles = roles_of(&roles)?;
         run(py, || self.session.set_user_roles(user, &roles))
+    }
+
+    /// Removes a user (offboarding), releasing what they hold in one commit.
+    fn remove_user(&self, py: Python<'_>, user_id: &str) -> PyResult<()> {
+        let user: UserId = id(py, user_id)?;
+        run(py, || self.session.remove_user(user))
     }
 
     // ----- packages -----
@@ -138,6 +145,15 @@ impl PySession {
         run(py, || self.session.reassign_user(benefit, from, to))
     }
 
+    /// Assigns many users to one benefit: one result per row, in order; with
+    /// `dry_run` the same is decided and nothing is committed.
+    #[pyo3(signature = (benefit_id, user_ids, dry_run = false))]
+    fn assign_users(&self, py: Python<'_>, benefit_id: &str, user_ids: Vec<String>, dry_run: bool) -> PyResult<Vec<AssignmentResult>> {
+        let benefit: BenefitId = id(py, benefit_id)?;
+        let users = user_ids.iter().map(|user| id::<UserId>(py, user)).collect::<PyResult<Vec<_>>>()?;
+        run(py, || self.session.assign_users(benefit, &users, dry_run)).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
     // ----- technical -----
 
     /// Activates a technical benefit for a user with an alternate email.
@@ -192,6 +208,11 @@ impl PySession {
     /// Its users.
     fn users(&self, py: Python<'_>) -> PyResult<Vec<User>> {
         run(py, || self.session.users()).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// What is used of every benefit assigned to users: seats, assigned, peak, hours.
+    fn usage(&self, py: Python<'_>) -> PyResult<Vec<Usage>> {
+        run(py, || self.session.usage()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// Its packages.

@@ -62,6 +62,21 @@ def test_a_batch_sees_its_own_earlier_commands(world: World) -> None:
     assert granted.kind == "cancellation_granted" and granted.refund is not None
 
 
+def test_a_removal_is_a_command_too(world: World) -> None:
+    package = world.action_pack()
+    vs = world.benefit(package.id, "visual-studio")
+    removal = pb.Command.remove_user(world.dev)
+    assert removal.kind == "remove_user" and removal == pb.Command.remove_user(world.dev)
+    outcomes = world.admin.execute_batch([pb.Command.assign_user(vs.id, world.dev), removal])
+    assert [o.kind for o in outcomes] == ["done", "done"]
+    assert world.dev not in [u.id for u in world.admin.users()]
+    assert world.benefit(package.id, "visual-studio").assigned_users == []
+    with pytest.raises(pb.NotFound):
+        world.admin.execute(removal)
+    with pytest.raises(pb.InvalidInput):
+        pb.Command.remove_user("nobody")
+
+
 def test_commands_check_ids_and_enums_when_built(world: World) -> None:
     with pytest.raises(pb.InvalidInput):
         pb.Command.assign_user("ben-1-1", "nobody")

@@ -23,6 +23,7 @@ ROLE_SETS = ["no role", "Global admin", "User admin", "Admin agent", "MPN partne
 EXPECTED: dict[str, list[bool]] = {
     "add_user": [N, Y, Y, N, N],
     "set_user_roles": [N, Y, Y, N, N],
+    "remove_user": [N, Y, Y, N, N],
     "purchase_package": [N, Y, Y, Y, Y],
     "renew_package": [N, Y, Y, Y, Y],
     "cancel_package": [N, Y, N, N, Y],
@@ -88,6 +89,7 @@ def command(case: str, f: Furnished, actor: str) -> pb.Command:
     builders: dict[str, Callable[[], pb.Command]] = {
         "add_user": lambda: C.add_user("New Hire", "new.hire@contoso.com"),
         "set_user_roles": lambda: C.set_user_roles(other, []),
+        "remove_user": lambda: C.remove_user(other),
         "purchase_package": lambda: C.purchase_package("action-pack"),
         "renew_package": lambda: C.renew_package(f.package.id),
         "cancel_package": lambda: C.cancel_package(f.package.id),

@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use super::error::{BenefitsError, Result};
 use super::id;
 use crate::{
-    AuditEntry, Benefit, Cancellation, Category, Command, Keys, MarketingContact, Money, Offer, Organization, Outcome, Package, Phase,
-    Request, Role, Timestamp, User,
+    AssignmentResult, AuditEntry, Benefit, Cancellation, Category, Command, Keys, MarketingContact, Money, Offer, Organization, Outcome,
+    Package, Phase, Request, Role, Timestamp, Usage, User,
 };
 
 fn roles(roles: Vec<Role>) -> Vec<core::Role> {
@@ -100,6 +100,15 @@ impl Session {
         Ok(self.inner.set_user_roles(id(&user_id)?, &self::roles(roles))?)
     }
 
+    /// Removes a user (offboarding): releases their seats, Azure usage-based
+    /// subscription and technical activation in one commit, and mails the
+    /// Global admins. The last Global admin and the marketing contact cannot
+    /// be removed (`PreconditionFailed`); a User admin removes only users
+    /// whose roles they hold (R04). The id is never reused.
+    pub fn remove_user(&self, user_id: String) -> Result<()> {
+        Ok(self.inner.remove_user(id(&user_id)?)?)
+    }
+
     // ----- packages -----
 
     /// Buys a package of the catalog (R02); returns the new package.
@@ -152,6 +161,17 @@ impl Session {
         Ok(self.inner.reassign_user(id(&benefit_id)?, id(&from_user)?, id(&to_user)?)?)
     }
 
+    /// Assigns many users to one benefit, one result per row in the order
+    /// given, each judged after the rows before it; the rows that succeed
+    /// commit together. With `dryRun` the same is decided and nothing is
+    /// committed. Needs Global admin (R03); at most 10 000 rows.
+    #[uniffi::method(default(dry_run = false))]
+    pub fn assign_users(&self, benefit_id: String, user_ids: Vec<String>, dry_run: bool) -> Result<Vec<AssignmentResult>> {
+        let benefit = id(&benefit_id)?;
+        let users = user_ids.iter().map(|u| id(u)).collect::<Result<Vec<_>>>()?;
+        Ok(list(self.inner.assign_users(benefit, &users, dry_run)?))
+    }
+
     // ----- technical -----
 
     /// Activates a technical benefit for a user with an alternate email (R18–R20).
@@ -191,6 +211,12 @@ impl Session {
     /// Its users.
     pub fn users(&self) -> Result<Vec<User>> {
         Ok(list(self.inner.users()?))
+    }
+
+    /// What is used of every benefit assigned to users: seats, assigned now,
+    /// the most ever assigned at once (`peak`), and hours of technical benefits.
+    pub fn usage(&self) -> Result<Vec<Usage>> {
+        Ok(list(self.inner.usage()?))
     }
 
     /// Its packages.

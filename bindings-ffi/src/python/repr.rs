@@ -5,8 +5,8 @@ use pyo3::prelude::*;
 
 use super::convert::repr_fields;
 use crate::{
-    AuditEntry, Benefit, Cancellation, DispatchReport, Fields, KeyPool, Mail, MarketingContact, Offer, Organization, OutboxEntry, Outcome,
-    Package, Request, User,
+    AssignmentResult, AuditEntry, Benefit, Cancellation, DispatchReport, Fields, KeyPool, Mail, MarketingContact, Offer, Organization,
+    OutboxEntry, Outcome, Package, Request, Usage, User,
 };
 
 /// `__repr__` from a type's [`Fields`], leaving out those `hiding` names.
@@ -34,6 +34,8 @@ repr!(
     MarketingContact,
     AuditEntry,
     KeyPool,
+    Usage,
+    AssignmentResult,
     DispatchReport,
     OutboxEntry,
     // A body is long and says nothing a subject does not.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._enums import Category, Delivery, PartnerLevel, Phase, Role, Status
 from ._protocols import Mailer
 from ._native import (
+    AssignmentResult,
     AuditEntry,
     Benefit,
     BenefitCenter,
@@ -42,12 +43,14 @@ from ._native import (
     Request,
     Session,
     StorageError,
+    Usage,
     User,
     __version__,
 )
 
 __all__ = [
     "__version__",
+    "AssignmentResult",
     "AuditEntry",
     "Benefit",
     "BenefitCenter",
@@ -88,5 +91,6 @@ __all__ = [
     "Session",
     "Status",
     "StorageError",
+    "Usage",
     "User",
 ]

@@ -88,6 +88,22 @@ class CommandsTest {
     }
 
     @Test
+    fun aRemovalIsACommandToo() {
+        World().use { w ->
+            val dev = w.user("Devon Dev")
+            val pkg = w.admin.purchasePackage("action-pack")
+            val vs = w.benefit(pkg, "visual-studio")
+            val outcomes = w.admin.executeBatch(listOf(Command.AssignUser(vs.id, dev), Command.RemoveUser(dev)))
+            assertEquals(listOf("done", "done"), outcomes.map { it.kind })
+            assertTrue(w.admin.users().none { it.id == dev })
+            assertEquals(listOf<String>(), w.benefit(pkg, "visual-studio").assignedUsers)
+            val again = assertThrows<BenefitsException.NotFound> { w.admin.execute(Command.RemoveUser(dev)) }
+            assertEquals("not_found", again.code)
+            assertThrows<BenefitsException.InvalidInput> { w.admin.execute(Command.RemoveUser("nobody")) }
+        }
+    }
+
+    @Test
     fun idsAreCheckedAndCommandsAreValues() {
         World().use { w ->
             val e = assertThrows<BenefitsException.InvalidInput> { w.admin.execute(Command.AssignUser("ben-1-1", "nobody")) }
@@ -105,6 +121,7 @@ class CommandsTest {
     private fun pythonName(command: Command): String = when (command) {
         is Command.AddUser -> "add_user"
         is Command.SetUserRoles -> "set_user_roles"
+        is Command.RemoveUser -> "remove_user"
         is Command.PurchasePackage -> "purchase_package"
         is Command.RenewPackage -> "renew_package"
         is Command.CancelPackage -> "cancel_package"
@@ -124,13 +141,13 @@ class CommandsTest {
     fun theVariantsAreThoseOfPython() {
         // Python's `pb.Command` constructors, in the core's order (Command::KINDS).
         val python = listOf(
-            "add_user", "set_user_roles", "purchase_package", "renew_package", "cancel_package", "cancel_offer", "get_keys",
-            "assign_user", "unassign_user", "reassign_user", "activate_technical", "request_assistance", "withdraw_request",
+            "add_user", "set_user_roles", "remove_user", "purchase_package", "renew_package", "cancel_package", "cancel_offer",
+            "get_keys", "assign_user", "unassign_user", "reassign_user", "activate_technical", "request_assistance", "withdraw_request",
             "set_marketing_contact", "activate_offer",
         )
         val one = listOf(
-            Command.AddUser("n", "e"), Command.SetUserRoles("u", listOf()), Command.PurchasePackage("t"), Command.RenewPackage("p"),
-            Command.CancelPackage("p"), Command.CancelOffer("o"), Command.GetKeys("b"), Command.AssignUser("b", "u"),
+            Command.AddUser("n", "e"), Command.SetUserRoles("u", listOf()), Command.RemoveUser("u"), Command.PurchasePackage("t"),
+            Command.RenewPackage("p"), Command.CancelPackage("p"), Command.CancelOffer("o"), Command.GetKeys("b"), Command.AssignUser("b", "u"),
             Command.UnassignUser("b", "u"), Command.ReassignUser("b", "u", "v"), Command.ActivateTechnical("b", "u", "e"),
             Command.RequestAssistance("b", Phase.DESIGN, BigDecimal.ONE, "d"), Command.WithdrawRequest("r"),
             Command.SetMarketingContact("u", "e", "p", "l"), Command.ActivateOffer("o"),

@@ -16,6 +16,7 @@ class RolesTest {
     private val expected: Map<String, List<Boolean>> = mapOf(
         "add_user" to listOf(false, true, true, false, false),
         "set_user_roles" to listOf(false, true, true, false, false),
+        "remove_user" to listOf(false, true, true, false, false),
         "purchase_package" to listOf(false, true, true, true, true),
         "renew_package" to listOf(false, true, true, true, true),
         "cancel_package" to listOf(false, true, false, false, true),
@@ -87,6 +88,7 @@ class RolesTest {
             when (case) {
                 "add_user" -> s.addUser("New Hire", "new.hire@contoso.com", emptyList(), null)
                 "set_user_roles" -> s.setUserRoles(f.other, emptyList())
+                "remove_user" -> s.removeUser(f.other)
                 "purchase_package" -> s.purchasePackage("action-pack")
                 "renew_package" -> s.renewPackage(f.pkg.id)
                 "cancel_package" -> s.cancelPackage(f.pkg.id)
