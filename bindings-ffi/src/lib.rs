@@ -35,7 +35,10 @@ pub use keys::Keys;
 pub use mail::{DispatchReport, Mail, OutboxEntry};
 pub use outcome::Outcome;
 pub use record::Fields;
-pub use views::{AuditEntry, Benefit, Cancellation, KeyPool, MarketingContact, Money, Offer, Organization, Package, Request, Usage, User};
+pub use views::{
+    AuditEntry, Benefit, Cancellation, Change, KeyPool, MarketingContact, Money, Offer, Organization, Package, Request, Usage, User,
+    feed_page,
+};
 
 /// A point in time, UTC: an aware `datetime` in Python, a `java.time.Instant` in Kotlin.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -410,6 +410,53 @@ impl From<core::AuditEntry> for AuditEntry {
 }
 
 record! {
+    /// One committed event in the changes feed: what happened where, never
+    /// its details (so never a key).
+    pub struct Change {
+        /// Its place in the feed, strictly increasing in commit order; ask
+        /// for changes `after` the last one read.
+        pub position: i64,
+        /// Stream (`org-1`, `pool:windows-server`).
+        pub stream: String,
+        /// The organization of the stream; none for key pools.
+        pub organization_id: Option<String>,
+        /// Version in the stream.
+        pub version: i64,
+        /// When.
+        pub at: Timestamp,
+        /// Who: a user id, `program` or `clock`.
+        pub actor: String,
+        /// Event kind.
+        pub kind: String,
+    }
+}
+
+/// A page of the changes feed asked for with host integers (a Python
+/// `int`, a Kotlin `Long`): a negative position is `invalid_input`; a limit
+/// outside what the core takes is passed on as out of range, so the core
+/// refuses it with its own message.
+pub fn feed_page(after: i64, limit: i64) -> Result<(u64, u32), core::Error> {
+    let after = u64::try_from(after)
+        .map_err(|_| core::Error::InvalidInput { field: "after".into(), reason: format!("{after} is negative; positions start at 0") })?;
+    let limit = u32::try_from(limit).unwrap_or(if limit < 0 { 0 } else { u32::MAX });
+    Ok((after, limit))
+}
+
+impl From<core::Change> for Change {
+    fn from(v: core::Change) -> Self {
+        Self {
+            position: long(v.position),
+            stream: v.stream,
+            organization_id: v.organization_id.map(|id| id.to_string()),
+            version: long(v.version),
+            at: v.at,
+            actor: v.actor,
+            kind: v.kind,
+        }
+    }
+}
+
+record! {
     /// A key pool's counts (program side).
     pub struct KeyPool {
         /// The product.

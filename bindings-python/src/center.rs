@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use partner_benefits::{BenefitCenter, Mailer, OrganizationId, UserId};
 use partner_benefits_bindings::host::{self, HostOptions, Target, postgres_url};
 use partner_benefits_bindings::python::convert::{id, run};
-use partner_benefits_bindings::{AuditEntry, DispatchReport, Organization, OutboxEntry};
+use partner_benefits_bindings::{AuditEntry, Change, DispatchReport, Organization, OutboxEntry, feed_page};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -146,6 +146,20 @@ impl PyBenefitCenter {
     fn audit_log(&self, py: Python<'_>, organization_id: &str) -> PyResult<Vec<AuditEntry>> {
         let organization: OrganizationId = id(py, organization_id)?;
         run(py, || self.center.audit_log(organization)).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// Up to `limit` (1 to 10 000) committed events of every stream after
+    /// position `after`, in commit order. Keep the last change's position
+    /// and ask for what follows it: nothing is missed or repeated, also
+    /// while other processes commit.
+    #[pyo3(signature = (after = 0, limit = 1000))]
+    fn changes(&self, py: Python<'_>, after: i64, limit: i64) -> PyResult<Vec<Change>> {
+        let center = &self.center;
+        run(py, || {
+            let (after, limit) = feed_page(after, limit)?;
+            center.changes(after, limit)
+        })
+        .map(|all| all.into_iter().map(Into::into).collect())
     }
 
     fn __repr__(&self) -> String {

@@ -35,7 +35,7 @@ mod _native {
     };
     #[pymodule_export]
     use partner_benefits_bindings::{
-        AssignmentResult, AuditEntry, Benefit, Cancellation, DispatchReport, KeyPool, Keys, Mail, MarketingContact, Money, Offer,
+        AssignmentResult, AuditEntry, Benefit, Cancellation, Change, DispatchReport, KeyPool, Keys, Mail, MarketingContact, Money, Offer,
         Organization, OutboxEntry, Outcome, Package, Request, Usage, User,
     };
 

@@ -14,7 +14,7 @@ use super::program::Program;
 use super::session::Session;
 use crate::host::{self, HostOptions, Target};
 use crate::views::long;
-use crate::{AuditEntry, DispatchReport, Organization, OutboxEntry, Timestamp};
+use crate::{AuditEntry, Change, DispatchReport, Organization, OutboxEntry, Timestamp, feed_page};
 
 /// The entry point: owns the store, the mailer and the clock; hands out
 /// sessions (one user of one organization) and the program operator's
@@ -132,6 +132,16 @@ impl BenefitCenter {
     pub fn audit_log(&self, organization_id: String) -> Result<Vec<AuditEntry>> {
         let organization: OrganizationId = id(&organization_id)?;
         Ok(self.inner.audit_log(organization)?.into_iter().map(AuditEntry::from).collect())
+    }
+
+    /// Up to `limit` (1 to 10 000) committed events of every stream after
+    /// position `after` (0: from the start), in commit order. Keep the last
+    /// change's position and ask for what follows it: nothing is missed or
+    /// repeated, also while other processes commit.
+    #[uniffi::method(default(after = 0, limit = 1000))]
+    pub fn changes(&self, after: i64, limit: i64) -> Result<Vec<Change>> {
+        let (after, limit) = feed_page(after, limit)?;
+        Ok(self.inner.changes(after, limit)?.into_iter().map(Change::from).collect())
     }
 
     /// The current time of the center's clock.

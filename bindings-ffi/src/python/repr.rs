@@ -5,8 +5,8 @@ use pyo3::prelude::*;
 
 use super::convert::repr_fields;
 use crate::{
-    AssignmentResult, AuditEntry, Benefit, Cancellation, DispatchReport, Fields, KeyPool, Mail, MarketingContact, Offer, Organization,
-    OutboxEntry, Outcome, Package, Request, Usage, User,
+    AssignmentResult, AuditEntry, Benefit, Cancellation, Change, DispatchReport, Fields, KeyPool, Mail, MarketingContact, Offer,
+    Organization, OutboxEntry, Outcome, Package, Request, Usage, User,
 };
 
 /// `__repr__` from a type's [`Fields`], leaving out those `hiding` names.
@@ -33,6 +33,7 @@ repr!(
     Cancellation,
     MarketingContact,
     AuditEntry,
+    Change,
     KeyPool,
     Usage,
     AssignmentResult,
