@@ -28,6 +28,7 @@ mod secret;
 mod session;
 mod state;
 pub mod store;
+pub mod transfer;
 /// The fold's state, for the project's own tests and benches only: it is
 /// not part of the public API and changes without notice.
 #[cfg(any(test, feature = "testing"))]

@@ -1,0 +1,243 @@
+//! Moving a whole store to another: every stream's events, snapshot-free,
+//! the mail still to send, and the key vault only when asked for. Export
+//! from SQLite and import into PostgreSQL is how a host outgrows one
+//! machine. The records are plain serde values; the caller writes them
+//! (one JSON object per line, for the command line) and reads them back.
+//!
+//! Keys leave the store only when `include_keys` is given: an export
+//! without them carries the pools' history but not their keys, and a store
+//! imported from it cannot hand out or reveal the keys stocked before.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::Error;
+use crate::event::{Event, RecordedEvent, StreamId};
+use crate::mail::Mail;
+use crate::secret::LicenseKey;
+use crate::store::{Append, Commit, Store, VaultKey};
+use crate::values::Code;
+
+/// The layout of the records this release writes and reads.
+pub const TRANSFER_FORMAT: u32 = 1;
+
+/// How many changes export reads at a time.
+const PAGE: usize = 10_000;
+
+/// One record of an export, in the order written: the header, the events in
+/// commit order, the keys (if included), the mail still due, the end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// First: what wrote it.
+    Header {
+        /// [`TRANSFER_FORMAT`] of the writer.
+        format: u32,
+        /// The partner-benefits version that wrote it.
+        library: String,
+    },
+    /// A committed event.
+    Event(RecordedEvent),
+    /// A key of a pool's vault, at its slot (only with `include_keys`).
+    Key {
+        /// The product (pool).
+        product: Code,
+        /// Its slot.
+        slot: u64,
+        /// The key; shown in clear only in the exported text.
+        #[serde(serialize_with = "key_out", deserialize_with = "key_in")]
+        key: LicenseKey,
+    },
+    /// A mail not yet sent; queued again as pending on import.
+    Mail(Mail),
+    /// Last: the counts, so a truncated file is refused.
+    End {
+        /// Events written.
+        events: u64,
+        /// Keys written.
+        keys: u64,
+        /// Mails written.
+        mails: u64,
+    },
+}
+
+fn key_out<S: Serializer>(key: &LicenseKey, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(key.reveal())
+}
+
+fn key_in<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LicenseKey, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    LicenseKey::new(text).map_err(|_| serde::de::Error::custom("a key record holds no valid license key"))
+}
+
+/// What an export or import moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransferCounts {
+    /// Events.
+    pub events: u64,
+    /// Keys of the vault.
+    pub keys: u64,
+    /// Mails still to send.
+    pub mails: u64,
+}
+
+/// What export has written so far.
+struct Exported<'s> {
+    sink: &'s mut dyn FnMut(Record) -> Result<(), Error>,
+    counts: TransferCounts,
+    /// Where each pool's keys are: (product, first slot, count).
+    stocked: Vec<(Code, u64, u32)>,
+    /// The last version written of each stream.
+    written: BTreeMap<StreamId, u64>,
+}
+
+impl Exported<'_> {
+    fn event(&mut self, event: RecordedEvent) -> Result<(), Error> {
+        if let (StreamId::KeyPool(product), Event::KeysStocked { first, count }) = (&event.stream, &event.event) {
+            self.stocked.push((product.clone(), *first, *count));
+        }
+        self.written.insert(event.stream.clone(), event.version);
+        self.counts.events += 1;
+        (self.sink)(Record::Event(event))
+    }
+}
+
+/// Writes every record of `store` to `sink`, in order. `progress` is told
+/// the events written so far after each page of the feed.
+pub fn export(
+    store: &dyn Store,
+    include_keys: bool,
+    sink: &mut dyn FnMut(Record) -> Result<(), Error>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<TransferCounts, Error> {
+    sink(Record::Header { format: TRANSFER_FORMAT, library: env!("CARGO_PKG_VERSION").to_string() })?;
+    let mut out = Exported { sink, counts: TransferCounts::default(), stocked: Vec::new(), written: BTreeMap::new() };
+    let mut after = 0;
+    loop {
+        let page = store.changes(after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for positioned in page {
+            out.event(positioned.event)?;
+        }
+        progress(out.counts.events);
+    }
+    // The feed may not show yet what the newest transactions committed (on
+    // PostgreSQL it waits for older transactions still open): each stream's
+    // tail is read from the stream itself.
+    let mut streams: Vec<StreamId> = store.organizations()?.into_iter().map(StreamId::Organization).collect();
+    streams.extend(out.written.keys().filter(|s| matches!(s, StreamId::KeyPool(_))).cloned());
+    for stream in streams {
+        let from = out.written.get(&stream).copied().unwrap_or(0);
+        for event in store.read_events(&stream, from, usize::MAX)? {
+            out.event(event)?;
+        }
+    }
+    progress(out.counts.events);
+    if include_keys {
+        for (product, first, count) in std::mem::take(&mut out.stocked) {
+            for (key, slot) in store.vault_keys(&product, first, count)?.into_iter().zip(first..) {
+                (out.sink)(Record::Key { product: product.clone(), slot, key })?;
+                out.counts.keys += 1;
+            }
+        }
+    }
+    for entry in store.outbox()?.into_iter().filter(|entry| entry.delivery.is_due()) {
+        (out.sink)(Record::Mail(entry.mail))?;
+        out.counts.mails += 1;
+    }
+    let counts = out.counts;
+    (out.sink)(Record::End { events: counts.events, keys: counts.keys, mails: counts.mails })?;
+    Ok(counts)
+}
+
+fn refused(reason: impl Into<String>) -> Error {
+    Error::InvalidInput { field: "records".into(), reason: reason.into() }
+}
+
+/// Writes `records` (an export) into `store`, which must be empty, in one
+/// commit: all of it or, on any error, nothing (the organization numbers
+/// are moved past the imported ones first; a failure after that only skips
+/// numbers). The records are checked before anything is written: a header
+/// of a known format first, each stream's events numbered from 1 without a
+/// gap, keys only at slots the pools stocked, and an end whose counts match.
+pub fn import(store: &dyn Store, records: Vec<Record>) -> Result<TransferCounts, Error> {
+    let mut records = records.into_iter();
+    match records.next() {
+        Some(Record::Header { format: TRANSFER_FORMAT, .. }) => {}
+        Some(Record::Header { format, .. }) => {
+            return Err(refused(format!("format {format}; this release reads format {TRANSFER_FORMAT}")));
+        }
+        _ => return Err(refused("it does not start with a header record: not an export")),
+    }
+    let mut streams: BTreeMap<StreamId, Vec<RecordedEvent>> = BTreeMap::new();
+    let mut order: Vec<StreamId> = Vec::new();
+    let mut slots: BTreeMap<Code, Vec<(u64, u32)>> = BTreeMap::new();
+    let mut keys: Vec<VaultKey> = Vec::new();
+    let mut mail: Vec<Mail> = Vec::new();
+    let mut end = None;
+    for record in records.by_ref() {
+        match record {
+            Record::Event(event) => {
+                let events = streams.entry(event.stream.clone()).or_default();
+                if event.version != events.len() as u64 + 1 {
+                    return Err(refused(format!("`{}` jumps to version {} after {}", event.stream, event.version, events.len())));
+                }
+                if events.is_empty() {
+                    order.push(event.stream.clone());
+                }
+                if let (StreamId::KeyPool(product), Event::KeysStocked { first, count }) = (&event.stream, &event.event) {
+                    slots.entry(product.clone()).or_default().push((*first, *count));
+                }
+                events.push(event);
+            }
+            Record::Key { product, slot, key } => {
+                let stocked = slots
+                    .get(&product)
+                    .is_some_and(|ranges| ranges.iter().any(|(first, count)| (*first..first + u64::from(*count)).contains(&slot)));
+                if !stocked {
+                    return Err(refused(format!("a key at slot {slot} of `{product}`, which the pool never stocked")));
+                }
+                keys.push(VaultKey { product, slot, key });
+            }
+            Record::Mail(queued) => mail.push(queued),
+            Record::End { events, keys, mails } => {
+                end = Some(TransferCounts { events, keys, mails });
+                break;
+            }
+            Record::Header { .. } => return Err(refused("a second header: two exports joined together")),
+        }
+    }
+    if records.next().is_some() {
+        return Err(refused("records after the end record"));
+    }
+    let counts = TransferCounts {
+        events: streams.values().map(|events| events.len() as u64).sum(),
+        keys: keys.len() as u64,
+        mails: mail.len() as u64,
+    };
+    match end {
+        None => return Err(refused("no end record: the file was cut short")),
+        Some(expected) if expected != counts => {
+            return Err(refused(format!("the end record counts {expected:?} but the file holds {counts:?}")));
+        }
+        Some(_) => {}
+    }
+    if !store.organizations()?.is_empty() || !store.changes(0, 1)?.is_empty() {
+        return Err(Error::PreconditionFailed { reason: "the target store is not empty; import only into a new store".into() });
+    }
+    // New organizations must not reuse an imported number.
+    if let Some(highest) = streams.keys().filter_map(|s| if let StreamId::Organization(id) = s { Some(id.number()) } else { None }).max() {
+        while store.allocate_organization_id()?.number() < highest {}
+    }
+    let appends = order
+        .into_iter()
+        .map(|stream| {
+            let events = streams.remove(&stream).unwrap_or_default();
+            Append { stream, expected_version: 0, events }
+        })
+        .collect();
+    store.commit(Commit { appends, mail, keys, idempotency: None })?;
+    Ok(counts)
+}

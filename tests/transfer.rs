@@ -1,0 +1,150 @@
+//! Export and import: a whole store moves to an empty one, organization by
+//! organization the same, with the key vault only when asked for; a bad or
+//! cut-short export, or a target that is not empty, changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+
+use std::sync::Arc;
+
+use partner_benefits::transfer::{self, Record, TransferCounts};
+use partner_benefits::{BenefitCenter, Category, MemoryStore, RecordingMailer, Store};
+use partner_benefits_scenarios::*;
+use partner_benefits_sqlite::SqliteStore;
+
+/// A store with history: two organizations, a package, a seat, revealed keys, mail due.
+fn populated() -> Fixture {
+    let f = Fixture::new();
+    let package = f.action_pack();
+    f.admin().assign_user(f.benefit(package, "visual-studio").id, f.dev).unwrap();
+    f.admin().get_keys(f.benefit(package, "windows-server").id, "en", "x64").unwrap();
+    populate(&f.center, "Fabrikam", "partners@fabrikam.com", "fabrikam.com");
+    f
+}
+
+fn exported(store: &dyn Store, include_keys: bool) -> (Vec<Record>, TransferCounts) {
+    let mut records = Vec::new();
+    let counts = transfer::export(
+        store,
+        include_keys,
+        &mut |r| {
+            records.push(r);
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    (records, counts)
+}
+
+fn center_on(f: &Fixture, store: Arc<dyn Store>) -> BenefitCenter {
+    BenefitCenter::new(store, Arc::new(RecordingMailer::new()), f.clock.clone(), catalog())
+}
+
+/// Every organization reads the same on both centers, and the pools count the same.
+fn assert_same(from: &BenefitCenter, to: &BenefitCenter) {
+    let orgs = from.store().organizations().unwrap();
+    assert_eq!(to.store().organizations().unwrap(), orgs);
+    for org in orgs {
+        let admin = partner_benefits::UserId::new(org, 1);
+        assert_eq!(picture(&to.session(org, admin)), picture(&from.session(org, admin)), "{org}");
+        assert_eq!(to.audit_log(org).unwrap(), from.audit_log(org).unwrap(), "{org}");
+    }
+    for product in PRODUCTS {
+        assert_eq!(to.program().key_pool(product).unwrap(), from.program().key_pool(product).unwrap());
+    }
+    let due = |c: &BenefitCenter| c.outbox().unwrap().into_iter().filter(|m| m.delivery.is_due()).map(|m| m.mail).collect::<Vec<_>>();
+    assert_eq!(due(to), due(from));
+    assert!(!due(from).is_empty(), "the fixture has mail to carry");
+}
+
+#[test]
+fn a_store_moves_whole_to_an_empty_one_with_its_keys() {
+    let f = populated();
+    let package = f.admin().packages().unwrap()[0].id;
+    let windows = f.benefit(package, "windows-server").id;
+    let here = f.admin().get_keys(windows, "en", "x64").unwrap();
+    let (records, counts) = exported(f.store.as_ref(), true);
+    let stocked: u64 = PRODUCTS.iter().map(|p| f.center.program().key_pool(p).unwrap().stocked).sum();
+    assert!(counts.events > 20 && counts.keys == stocked && counts.mails > 0, "{counts:?}");
+    let dir = tempfile::tempdir().unwrap();
+    for target in [Arc::new(MemoryStore::new()) as Arc<dyn Store>, Arc::new(SqliteStore::open(dir.path().join("to.db")).unwrap())] {
+        assert_eq!(transfer::import(target.as_ref(), records.clone()).unwrap(), counts);
+        let to = center_on(&f, Arc::clone(&target));
+        assert_same(&f.center, &to);
+        assert_eq!(exported(target.as_ref(), true).0.len(), records.len(), "the target exports as many records");
+        // The keys came too: the same ones are revealed, and new ones are handed out.
+        let there = to.session(f.org, f.admin).get_keys(windows, "en", "x64").unwrap();
+        assert_eq!(there.keys, here.keys);
+        let bought = to.session(f.org, f.admin).purchase_package("action-pack").unwrap();
+        assert!(
+            to.session(f.org, f.admin).get_keys(benefit(&to.session(f.org, f.admin), bought, "windows-server").id, "en", "x64").is_ok()
+        );
+        // A new organization gets a new number, not an imported one.
+        let fresh = to.create_organization("Tailspin", "p@tailspin.com", "Tia Admin", "tia@tailspin.com").unwrap();
+        assert!(fresh.id.number() > 2, "{}", fresh.id);
+        // Exporting the target again gives the same records.
+        let again = exported(target.as_ref(), true).0;
+        assert_eq!(again.iter().filter(|r| matches!(r, Record::Key { .. })).count() as u64, stocked);
+    }
+}
+
+#[test]
+fn b3_keys_leave_the_store_only_when_asked_for() {
+    let f = populated();
+    let (records, counts) = exported(f.store.as_ref(), false);
+    assert_eq!(counts.keys, 0);
+    let text: String = records.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+    assert!(!text.contains(SENTINEL), "a key in an export without keys");
+    let (with_keys, _) = exported(f.store.as_ref(), true);
+    assert!(with_keys.iter().map(|r| serde_json::to_string(r).unwrap()).any(|line| line.contains(SENTINEL)));
+    assert!(!format!("{with_keys:?}").contains(SENTINEL), "Debug of the records shows no key");
+    // Imported without keys: the organizations are all there; the pools' keys are not.
+    let target: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    transfer::import(target.as_ref(), records).unwrap();
+    let to = center_on(&f, Arc::clone(&target));
+    let vs = to.session(f.org, f.admin).benefits_in(Category::VisualStudio).unwrap();
+    assert_eq!(vs[0].assigned_users, vec![f.dev]);
+    let windows =
+        to.session(f.org, f.admin).benefits_in(Category::Software).unwrap().into_iter().find(|b| b.code == "windows-server").unwrap();
+    assert_eq!(to.session(f.org, f.admin).get_keys(windows.id, "en", "x64").unwrap_err().code(), "storage", "the vault slots are empty");
+}
+
+#[test]
+fn a_bad_export_or_a_store_in_use_changes_nothing() {
+    let f = populated();
+    let (records, _) = exported(f.store.as_ref(), true);
+    let cut = |n: usize| records[..records.len() - n].to_vec();
+    let mut gap = records.clone();
+    let at = gap.iter().position(|r| matches!(r, Record::Event(e) if e.version == 2)).unwrap();
+    gap.remove(at);
+    let mut stray = records.clone();
+    if let Some(Record::Key { slot, .. }) = stray.iter_mut().find(|r| matches!(r, Record::Key { .. })) {
+        *slot = 9_999;
+    }
+    let mut twice = records.clone();
+    twice.extend(records.clone());
+    let bad: Vec<(&str, Vec<Record>)> = vec![
+        ("no end record", cut(1)),
+        ("counts", {
+            let mut r = cut(2);
+            r.push(records.last().unwrap().clone());
+            r
+        }),
+        ("jumps to version", gap),
+        ("never stocked", stray),
+        ("records after the end", twice),
+        ("does not start with a header", records[1..].to_vec()),
+    ];
+    for (reason, bad) in bad {
+        let target = MemoryStore::new();
+        let err = transfer::import(&target, bad).unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "{reason}: {err}");
+        assert!(err.to_string().contains(reason), "{reason}: {err}");
+        assert!(target.changes(0, 10).unwrap().is_empty() && target.organizations().unwrap().is_empty(), "{reason}: something was written");
+        assert!(target.outbox().unwrap().is_empty());
+    }
+    // Into a store in use: refused, and it keeps what it had.
+    let before = exported(f.store.as_ref(), true).0;
+    let err = transfer::import(f.store.as_ref(), records).unwrap_err();
+    assert_eq!(err.code(), "precondition_failed", "{err}");
+    assert_eq!(exported(f.store.as_ref(), true).0, before);
+}
