@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod blocking;
 mod migrate;
 mod pool;
 mod tls;
@@ -180,9 +181,11 @@ impl PostgresStore {
             config.get_dbname().unwrap_or(""),
             options.schema.as_deref().map(|s| format!(" schema {s}")).unwrap_or_default(),
         );
-        let mut first = pool::open_client(&config, &tls, options.schema.as_deref(), options.connect_timeout)?;
-        migrate::migrate(&mut first, options.schema.as_deref())?;
-        let pool = Pool::new(config, tls, options.schema, options.connect_timeout, options.pool_size, options.acquire_timeout, first)?;
+        let pool = blocking::off_runtime(move || {
+            let mut first = pool::open_client(&config, &tls, options.schema.as_deref(), options.connect_timeout)?;
+            migrate::migrate(&mut first, options.schema.as_deref())?;
+            Pool::new(config, tls, options.schema, options.connect_timeout, options.pool_size, options.acquire_timeout, first)
+        })?;
         Ok(Self { pool, target })
     }
 

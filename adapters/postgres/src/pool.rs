@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use partner_benefits::Error;
 use postgres::{Client, Config, Statement};
 
+use crate::blocking::off_runtime;
 use crate::describe;
 use crate::tls::Tls;
 
@@ -196,6 +197,14 @@ pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Closing a client blocks on its runtime: not on an async thread.
+        let idle = self.slots.get_mut().map(|slots| std::mem::take(&mut slots.idle)).unwrap_or_default();
+        off_runtime(move || drop(idle));
+    }
+}
+
 impl Pool {
     pub(crate) fn new(
         config: Config,
@@ -235,13 +244,15 @@ impl Pool {
 
     /// Runs `f` on a free connection; a connection on which `f` failed with
     /// a `storage` error is checked before reuse and dropped when broken.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Error>) -> Result<T, Error> {
-        let mut lease = self.get()?;
-        let result = f(&mut lease);
-        if matches!(result, Err(Error::Storage { .. })) {
-            lease.suspect = true;
-        }
-        result
+    pub(crate) fn with<T: Send>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Error> + Send) -> Result<T, Error> {
+        off_runtime(|| {
+            let mut lease = self.get()?;
+            let result = f(&mut lease);
+            if matches!(result, Err(Error::Storage { .. })) {
+                lease.suspect = true;
+            }
+            result
+        })
     }
 
     /// A free connection: an idle one, a new one while under `size`, or
