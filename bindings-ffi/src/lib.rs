@@ -17,6 +17,7 @@ mod assignment;
 mod command;
 mod enums;
 mod keys;
+pub mod logging;
 mod mail;
 mod outcome;
 mod record;

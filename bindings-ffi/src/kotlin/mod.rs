@@ -10,6 +10,7 @@
 mod center;
 mod clock;
 mod error;
+mod logger;
 mod mailer;
 mod program;
 mod session;
@@ -17,6 +18,7 @@ mod session;
 pub use center::BenefitCenter;
 pub use clock::ManualClock;
 pub use error::BenefitsError;
+pub use logger::{LogLevel, Logger, set_logger};
 pub use mailer::Mailer;
 pub use program::Program;
 pub use session::Session;
