@@ -82,6 +82,15 @@ impl Store for FaultyStore {
         self.tick()?;
         self.inner.changes(after, limit)
     }
+
+    fn requeue_mail(
+        &self,
+        id: partner_benefits::MailId,
+        delivery: &partner_benefits::lifecycle::delivery::DeliveryState,
+    ) -> Result<(), Error> {
+        self.tick()?;
+        self.inner.requeue_mail(id, delivery)
+    }
 }
 
 /// Ids the walkthrough learns as it goes.

@@ -100,6 +100,8 @@ fn the_center_counts_commands_refusals_retries_and_mail() {
     f.mailer.refuse_with("smtp down");
     f.center.dispatch_mail().unwrap();
     f.mailer.accept();
+    // Retried once the pause after the refusal has passed.
+    f.advance(chrono::Duration::minutes(1));
     f.center.dispatch_mail().unwrap();
     let after: Metrics = f.center.metrics().unwrap();
     assert_eq!((after.mail_failed, after.mail_sent, after.outbox_depth), (2, 2, 0));
@@ -169,5 +171,13 @@ impl Store for Interleaved {
 
     fn changes(&self, after: u64, limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
         self.inner.changes(after, limit)
+    }
+
+    fn requeue_mail(
+        &self,
+        id: partner_benefits::MailId,
+        delivery: &partner_benefits::lifecycle::delivery::DeliveryState,
+    ) -> Result<(), Error> {
+        self.inner.requeue_mail(id, delivery)
     }
 }

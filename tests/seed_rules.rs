@@ -1000,12 +1000,21 @@ fn b6_a_refused_mail_stays_queued_and_is_sent_once_when_accepted() {
     let report = f.center.dispatch_mail().unwrap();
     assert_eq!((report.sent, report.failed), (0, 1));
     let entry = &f.center.outbox().unwrap()[0];
-    assert!(matches!(&entry.delivery, DeliveryState::Failed { attempts: 1, last_error } if last_error.contains("smtp down")));
+    let first_retry = f.center.now() + chrono::Duration::minutes(1);
+    assert!(
+        matches!(&entry.delivery, DeliveryState::Failed { attempts: 1, last_error, retry_at: Some(at) } if last_error.contains("smtp down") && *at == first_retry)
+    );
     assert!(f.mailer.sent().is_empty());
-    // A refused mail is retried at the next dispatch.
+    // A refused mail is retried after a pause, not at once.
+    assert_eq!(f.center.dispatch_mail().unwrap(), partner_benefits::DispatchReport::default());
+    f.advance(chrono::Duration::minutes(1));
     let report = f.center.dispatch_mail().unwrap();
     assert_eq!((report.sent, report.failed), (0, 1));
     f.mailer.accept();
+    // The second pause is twice the first.
+    f.advance(chrono::Duration::minutes(1));
+    assert_eq!(f.center.dispatch_mail().unwrap().sent, 0, "retried before its second, doubled pause");
+    f.advance(chrono::Duration::minutes(1));
     let report = f.center.dispatch_mail().unwrap();
     assert_eq!((report.sent, report.failed), (1, 0));
     assert!(matches!(f.center.outbox().unwrap()[0].delivery, DeliveryState::Sent { attempts: 3, .. }));
@@ -1015,6 +1024,49 @@ fn b6_a_refused_mail_stays_queued_and_is_sent_once_when_accepted() {
     assert_eq!((report.sent, report.failed), (0, 0));
     assert_eq!(f.mailer.sent().len(), 1);
     assert_eq!(f.mailer.sent()[0].topic.name(), "subscription_assigned");
+}
+
+#[test]
+fn b6_mail_refused_as_often_as_allowed_is_parked_counted_and_sent_once_requeued() {
+    let retry = partner_benefits::lifecycle::delivery::RetryPolicy {
+        base: chrono::Duration::minutes(1),
+        cap: chrono::Duration::minutes(3),
+        max_attempts: 4,
+    };
+    let f = Fixture::with_options(partner_benefits::CenterOptions { mail_retry: retry, ..partner_benefits::CenterOptions::default() });
+    let package = f.action_pack();
+    f.admin().assign_user(f.benefit(package, "visual-studio").id, f.dev).unwrap();
+    f.mailer.refuse_with("mailbox unavailable");
+    // Pauses of 1, 2, then 3 minutes (the cap), then parked at the fourth refusal.
+    let mut pauses = Vec::new();
+    for _ in 0..3 {
+        let report = f.center.dispatch_mail().unwrap();
+        assert_eq!((report.failed, report.parked), (1, 0));
+        let retry_at = f.center.outbox().unwrap()[0].delivery.retry_at().unwrap();
+        pauses.push((retry_at - f.center.now()).num_minutes());
+        f.clock.set(retry_at);
+    }
+    assert_eq!(pauses, [1, 2, 3]);
+    let report = f.center.dispatch_mail().unwrap();
+    assert_eq!((report.sent, report.failed, report.parked), (0, 0, 1));
+    let entry = f.center.outbox().unwrap().remove(0);
+    assert!(matches!(&entry.delivery, DeliveryState::Parked { attempts: 4, last_error, .. } if last_error.contains("mailbox unavailable")));
+    let metrics = f.center.metrics().unwrap();
+    assert_eq!((metrics.mail_parked, metrics.outbox_parked, metrics.outbox_depth, metrics.mail_failed), (1, 1, 0, 4));
+    // Parked: never retried, however long one waits.
+    f.mailer.accept();
+    f.advance(days(30));
+    assert_eq!(f.center.dispatch_mail().unwrap(), partner_benefits::DispatchReport::default());
+    assert!(f.mailer.sent().is_empty());
+    // Requeued by the operator: sent at the next dispatch, once.
+    assert_eq!(f.center.requeue_mail(partner_benefits::MailId::new(f.org, 99)).unwrap_err().code(), "not_found");
+    f.center.requeue_mail(entry.mail.id).unwrap();
+    assert_eq!(f.center.requeue_mail(entry.mail.id).unwrap_err().code(), "invalid_transition", "only a parked mail is requeued");
+    assert_eq!(f.center.dispatch_mail().unwrap().sent, 1);
+    assert_eq!(f.mailer.sent().len(), 1);
+    assert_eq!(f.center.requeue_mail(entry.mail.id).unwrap_err().code(), "invalid_transition", "a sent mail is not requeued");
+    // The same on a reloaded center: the state is in the store.
+    assert!(matches!(f.reloaded().outbox().unwrap()[0].delivery, DeliveryState::Sent { attempts: 1, .. }));
 }
 
 #[test]

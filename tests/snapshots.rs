@@ -69,6 +69,14 @@ impl Store for CountingStore {
     fn changes(&self, after: u64, limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
         self.inner.changes(after, limit)
     }
+
+    fn requeue_mail(
+        &self,
+        id: partner_benefits::MailId,
+        delivery: &partner_benefits::lifecycle::delivery::DeliveryState,
+    ) -> Result<(), Error> {
+        self.inner.requeue_mail(id, delivery)
+    }
 }
 
 struct World {

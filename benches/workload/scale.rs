@@ -124,6 +124,14 @@ impl Store for DiscardStore {
     fn changes(&self, _after: u64, _limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
         Ok(Vec::new())
     }
+
+    fn requeue_mail(
+        &self,
+        id: partner_benefits::MailId,
+        _delivery: &partner_benefits::lifecycle::delivery::DeliveryState,
+    ) -> Result<(), Error> {
+        Err(Error::NotFound { kind: "mail", id: id.to_string() })
+    }
 }
 
 /// `AddUser` for user number `seq` (2 and up) of organization `org`.

@@ -145,8 +145,10 @@ mirror_enum!(
 pub enum Delivery {
     /// Not yet handed over.
     Pending,
-    /// Handed over and refused; the next dispatch retries it.
+    /// Handed over and refused; retried after a pause (`retry_at`).
     Failed,
+    /// Refused as many times as allowed; kept, never retried, until requeued.
+    Parked,
     /// Accepted by the mailer; never sent again.
     Sent,
 }
@@ -157,6 +159,7 @@ impl Delivery {
         match self {
             Self::Pending => "pending",
             Self::Failed => "failed",
+            Self::Parked => "parked",
             Self::Sent => "sent",
         }
     }

@@ -59,17 +59,21 @@ record! {
         pub last_error: Option<String>,
         /// When the mailer accepted it, once sent.
         pub sent_at: Option<Timestamp>,
+        /// While failed: not tried again before this moment.
+        pub retry_at: Option<Timestamp>,
     }
 }
 
 impl From<core::OutboxEntry> for OutboxEntry {
     fn from(entry: core::OutboxEntry) -> Self {
+        let retry_at = entry.delivery.retry_at();
         let (delivery, attempts, last_error, sent_at) = match entry.delivery {
             DeliveryState::Pending => (Delivery::Pending, 0, None, None),
-            DeliveryState::Failed { attempts, last_error } => (Delivery::Failed, attempts, Some(last_error), None),
+            DeliveryState::Failed { attempts, last_error, .. } => (Delivery::Failed, attempts, Some(last_error), None),
+            DeliveryState::Parked { attempts, last_error, .. } => (Delivery::Parked, attempts, Some(last_error), None),
             DeliveryState::Sent { sent_at, attempts } => (Delivery::Sent, attempts, None, Some(sent_at)),
         };
-        Self { mail: Mail::from(&entry.mail), delivery, attempts: i64::from(attempts), last_error, sent_at }
+        Self { mail: Mail::from(&entry.mail), delivery, attempts: i64::from(attempts), last_error, sent_at, retry_at }
     }
 }
 
@@ -78,13 +82,15 @@ record! {
     pub struct DispatchReport {
         /// Mails the mailer accepted.
         pub sent: i64,
-        /// Mails it refused; they stay queued.
+        /// Mails it refused; they stay queued and are retried after a pause.
         pub failed: i64,
+        /// Mails refused for the last allowed time; parked until requeued.
+        pub parked: i64,
     }
 }
 
 impl From<core::DispatchReport> for DispatchReport {
     fn from(v: core::DispatchReport) -> Self {
-        Self { sent: i64::from(v.sent), failed: i64::from(v.failed) }
+        Self { sent: i64::from(v.sent), failed: i64::from(v.failed), parked: i64::from(v.parked) }
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use partner_benefits::{BenefitCenter, Mailer, OrganizationId, UserId};
+use partner_benefits::{BenefitCenter, MailId, Mailer, OrganizationId, UserId};
 use partner_benefits_bindings::host::{self, HostOptions, Target, postgres_url};
 use partner_benefits_bindings::python::convert::{id, run};
 use partner_benefits_bindings::{AuditEntry, Change, DispatchReport, Organization, OutboxEntry, feed_page};
@@ -146,6 +146,13 @@ impl PyBenefitCenter {
     fn audit_log(&self, py: Python<'_>, organization_id: &str) -> PyResult<Vec<AuditEntry>> {
         let organization: OrganizationId = id(py, organization_id)?;
         run(py, || self.center.audit_log(organization)).map(|all| all.into_iter().map(Into::into).collect())
+    }
+
+    /// Queues a parked mail again (`InvalidTransition` unless it is parked):
+    /// the next dispatch tries it as if new.
+    fn requeue_mail(&self, py: Python<'_>, mail_id: &str) -> PyResult<()> {
+        let mail: MailId = id(py, mail_id)?;
+        run(py, || self.center.requeue_mail(mail))
     }
 
     /// Up to `limit` (1 to 10 000) committed events of every stream after

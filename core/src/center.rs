@@ -13,8 +13,8 @@ use crate::contention::{self, TxError};
 use crate::decide::{Decider, Tx, Work, collect_due};
 use crate::error::Error;
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
-use crate::ids::{OrganizationId, UserId};
-use crate::lifecycle::delivery::{self, DeliveryInput};
+use crate::ids::{MailId, OrganizationId, UserId};
+use crate::lifecycle::delivery::{self, DeliveryInput, DeliveryState};
 use crate::lifecycle::{Timestamp, calendar_end, calendar_start};
 use crate::mail::{DispatchReport, Mail, Mailer, OutboxEntry, RecordingMailer};
 use crate::secret::LicenseKey;
@@ -246,30 +246,43 @@ impl BenefitCenter {
         let mut report = DispatchReport::default();
         for entry in claimed {
             let input = match self.inner.mailer.send(&entry.mail) {
-                Ok(()) => {
-                    report.sent += 1;
-                    DeliveryInput::Accepted
-                }
-                Err(err) => {
-                    report.failed += 1;
-                    DeliveryInput::Refused { error: err.to_string() }
-                }
+                Ok(()) => DeliveryInput::Accepted,
+                Err(err) => DeliveryInput::Refused { error: err.to_string(), retry: self.inner.options.mail_retry },
             };
             let next = delivery::transition(&entry.delivery, &input, now)?;
+            match next {
+                DeliveryState::Sent { .. } => report.sent += 1,
+                DeliveryState::Parked { .. } => report.parked += 1,
+                _ => report.failed += 1,
+            }
             self.inner.store.settle_mail(entry.mail.id, &next)?;
         }
         self.inner.counters.add(Count::MailSent, u64::from(report.sent));
-        self.inner.counters.add(Count::MailFailed, u64::from(report.failed));
+        self.inner.counters.add(Count::MailFailed, u64::from(report.failed + report.parked));
+        self.inner.counters.add(Count::MailParked, u64::from(report.parked));
         // Counts and ids only: never an address or a body.
-        tracing::info!(sent = report.sent, failed = report.failed, "mail dispatched");
+        tracing::info!(sent = report.sent, failed = report.failed, parked = report.parked, "mail dispatched");
+        if report.parked > 0 {
+            tracing::warn!(parked = report.parked, "mail refused as many times as allowed was parked; requeue it once the cause is fixed");
+        }
         Ok(report)
+    }
+
+    /// Queues a parked mail again (`invalid_transition` unless it is
+    /// parked): the next dispatch tries it as if new.
+    pub fn requeue_mail(&self, id: MailId) -> Result<(), Error> {
+        let entry = self.inner.store.outbox()?.into_iter().find(|entry| entry.mail.id == id).ok_or_else(|| Error::not_found("mail", id))?;
+        let next = delivery::transition(&entry.delivery, &DeliveryInput::Requeue, self.now())?;
+        self.inner.store.requeue_mail(id, &next)
     }
 
     /// What this center counted (commands, conflicts, retries, mail), and
     /// the outbox depth read from the store now.
     pub fn metrics(&self) -> Result<Metrics, Error> {
-        let depth = self.inner.store.outbox()?.iter().filter(|entry| entry.delivery.is_due()).count() as u64;
-        Ok(self.inner.counters.read(depth))
+        let outbox = self.inner.store.outbox()?;
+        let depth = outbox.iter().filter(|entry| entry.delivery.is_due()).count() as u64;
+        let parked = outbox.iter().filter(|entry| matches!(entry.delivery, DeliveryState::Parked { .. })).count() as u64;
+        Ok(self.inner.counters.read(depth, parked))
     }
 
     /// Every mail of the outbox with its delivery state.

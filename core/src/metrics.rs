@@ -20,10 +20,14 @@ pub struct Metrics {
     pub retries: u64,
     /// Mails the mailer accepted.
     pub mail_sent: u64,
-    /// Delivery attempts the mailer refused.
+    /// Delivery attempts the mailer refused (parked ones included).
     pub mail_failed: u64,
+    /// Mails parked after their last allowed attempt.
+    pub mail_parked: u64,
     /// Mails of the outbox still to send (pending or failed), when read.
     pub outbox_depth: u64,
+    /// Mails of the outbox parked and waiting for an operator, when read.
+    pub outbox_parked: u64,
 }
 
 #[derive(Default)]
@@ -34,6 +38,7 @@ pub(crate) struct Counters {
     retries: AtomicU64,
     mail_sent: AtomicU64,
     mail_failed: AtomicU64,
+    mail_parked: AtomicU64,
 }
 
 /// Something counted.
@@ -45,6 +50,7 @@ pub(crate) enum Count {
     Retry,
     MailSent,
     MailFailed,
+    MailParked,
 }
 
 impl Counters {
@@ -56,11 +62,12 @@ impl Counters {
             Count::Retry => &self.retries,
             Count::MailSent => &self.mail_sent,
             Count::MailFailed => &self.mail_failed,
+            Count::MailParked => &self.mail_parked,
         };
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn read(&self, outbox_depth: u64) -> Metrics {
+    pub(crate) fn read(&self, outbox_depth: u64, outbox_parked: u64) -> Metrics {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         Metrics {
             commands: get(&self.commands),
@@ -69,7 +76,9 @@ impl Counters {
             retries: get(&self.retries),
             mail_sent: get(&self.mail_sent),
             mail_failed: get(&self.mail_failed),
+            mail_parked: get(&self.mail_parked),
             outbox_depth,
+            outbox_parked,
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use chrono::Duration;
 
+use crate::lifecycle::delivery::RetryPolicy;
+
 /// Tuning knobs with safe defaults.
 ///
 /// # When a snapshot is written
@@ -39,11 +41,19 @@ pub struct CenterOptions {
     pub mail_lease: Duration,
     /// Most mails one dispatch sends.
     pub dispatch_batch: usize,
+    /// How refused mail is retried, and when it is parked.
+    pub mail_retry: RetryPolicy,
 }
 
 impl Default for CenterOptions {
     fn default() -> Self {
-        Self { snapshot_every: 500, snapshot_bytes_per_event: 256, mail_lease: Duration::minutes(5), dispatch_batch: 1000 }
+        Self {
+            snapshot_every: 500,
+            snapshot_bytes_per_event: 256,
+            mail_lease: Duration::minutes(5),
+            dispatch_batch: 1000,
+            mail_retry: RetryPolicy::default(),
+        }
     }
 }
 

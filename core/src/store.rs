@@ -126,8 +126,13 @@ pub trait Store: Send + Sync {
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error>;
     /// Claims up to `limit` due mails not claimed by anyone else until `lease_until`.
     fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, Error>;
-    /// Records a delivery attempt and releases the claim; `Sent` is final.
+    /// Records a delivery attempt and releases the claim; `Sent` and
+    /// `Parked` are final (not claimed again). A failed mail is not claimed
+    /// before its [`DeliveryState::retry_at`].
     fn settle_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error>;
+    /// Makes a parked mail due again with `delivery` (pending); `conflict`
+    /// when it is not parked (any more), `not_found` when there is no such mail.
+    fn requeue_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error>;
     /// Every mail of the outbox, oldest first.
     fn outbox(&self) -> Result<Vec<OutboxEntry>, Error>;
     /// Up to `limit` committed events of every stream with a position after
@@ -298,6 +303,17 @@ impl Store for MemoryStore {
         let (entry, lease) = memory.outbox.iter_mut().find(|(e, _)| e.mail.id == id).ok_or_else(|| Error::not_found("mail", id))?;
         if !entry.delivery.is_due() {
             return Err(Error::conflict(format!("mail `{id}` was already sent")));
+        }
+        entry.delivery = delivery.clone();
+        *lease = delivery.retry_at();
+        Ok(())
+    }
+
+    fn requeue_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
+        let mut memory = self.lock()?;
+        let (entry, lease) = memory.outbox.iter_mut().find(|(e, _)| e.mail.id == id).ok_or_else(|| Error::not_found("mail", id))?;
+        if !matches!(entry.delivery, DeliveryState::Parked { .. }) {
+            return Err(Error::conflict(format!("mail `{id}` is not parked")));
         }
         entry.delivery = delivery.clone();
         *lease = None;

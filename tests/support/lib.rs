@@ -103,9 +103,18 @@ impl Fixture {
 
     /// A fixture over `store`, pools stocked with `per_product` keys each.
     pub fn over(store: Arc<dyn Store>, per_product: usize) -> Self {
+        Self::over_with(store, per_product, CenterOptions::default())
+    }
+
+    /// A fixture in memory (pools stocked with 100 keys each) whose center has `options`.
+    pub fn with_options(options: CenterOptions) -> Self {
+        Self::over_with(Arc::new(MemoryStore::new()), 100, options)
+    }
+
+    fn over_with(store: Arc<dyn Store>, per_product: usize, options: CenterOptions) -> Self {
         let clock = Arc::new(ManualClock::new(start()));
         let mailer = Arc::new(RecordingMailer::new());
-        let center = BenefitCenter::new(store.clone(), mailer.clone(), clock.clone(), catalog());
+        let center = BenefitCenter::with_options(store.clone(), mailer.clone(), clock.clone(), catalog(), options);
         if per_product > 0 {
             stock_all(&center, per_product);
         }
@@ -199,6 +208,14 @@ impl Store for ReplayOnly {
 
     fn changes(&self, after: u64, limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
         self.0.changes(after, limit)
+    }
+
+    fn requeue_mail(
+        &self,
+        id: partner_benefits::MailId,
+        delivery: &partner_benefits::lifecycle::delivery::DeliveryState,
+    ) -> Result<(), Error> {
+        self.0.requeue_mail(id, delivery)
     }
 }
 

@@ -384,13 +384,28 @@ impl Store for PostgresStore {
             let st = conn.st.clone();
             let changed = conn
                 .client
-                .execute(&st.settle_mail, &[&key, &json(delivery, "delivery")?, &delivery.is_due()])
+                .execute(&st.settle_mail, &[&key, &json(delivery, "delivery")?, &delivery.is_due(), &delivery.retry_at().map(micros)])
                 .map_err(fail("settling mail"))?;
             if changed == 1 {
                 return Ok(());
             }
             match conn.client.query_opt(&st.mail_exists, &[&key]).map_err(fail("settling mail"))? {
                 Some(_) => Err(Error::Conflict { reason: format!("mail `{id}` was already sent") }),
+                None => Err(Error::NotFound { kind: "mail", id: key }),
+            }
+        })
+    }
+
+    fn requeue_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
+        let key = id.to_string();
+        self.pool.with(|conn| {
+            let st = conn.st.clone();
+            let changed = conn.client.execute(&st.requeue_mail, &[&key, &json(delivery, "delivery")?]).map_err(fail("requeueing mail"))?;
+            if changed == 1 {
+                return Ok(());
+            }
+            match conn.client.query_opt(&st.mail_exists, &[&key]).map_err(fail("requeueing mail"))? {
+                Some(_) => Err(Error::Conflict { reason: format!("mail `{id}` is not parked") }),
                 None => Err(Error::NotFound { kind: "mail", id: key }),
             }
         })

@@ -33,6 +33,7 @@ pub(crate) struct Statements {
     pub insert_mail: Statement,
     pub claim_mail: Statement,
     pub settle_mail: Statement,
+    pub requeue_mail: Statement,
     pub mail_exists: Statement,
     pub outbox: Statement,
     pub lock_feed: Statement,
@@ -79,7 +80,10 @@ impl Statements {
                    ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) \
                  UPDATE pb_outbox o SET lease_until = $2 FROM claimed WHERE o.seq = claimed.seq \
                  RETURNING o.seq, o.mail, o.delivery")?,
-            settle_mail: p("UPDATE pb_outbox SET delivery = $2, due = $3, lease_until = NULL WHERE id = $1 AND due")?,
+            // A failed mail's retry time is its lease: no one claims it before.
+            settle_mail: p("UPDATE pb_outbox SET delivery = $2, due = $3, lease_until = $4 WHERE id = $1 AND due")?,
+            requeue_mail: p("UPDATE pb_outbox SET delivery = $2, due = true, lease_until = NULL \
+                 WHERE id = $1 AND NOT due AND delivery::jsonb ->> 'state' = 'parked'")?,
             mail_exists: p("SELECT 1 FROM pb_outbox WHERE id = $1")?,
             outbox: p("SELECT mail, delivery FROM pb_outbox ORDER BY seq")?,
             // Only feed readers take this lock (never a writer): one of them at

@@ -205,6 +205,14 @@ impl Store for ReplayOnly {
     fn changes(&self, after: u64, limit: usize) -> Result<Vec<partner_benefits::Positioned>, Error> {
         self.0.changes(after, limit)
     }
+
+    fn requeue_mail(
+        &self,
+        id: partner_benefits::MailId,
+        delivery: &partner_benefits::lifecycle::delivery::DeliveryState,
+    ) -> Result<(), Error> {
+        self.0.requeue_mail(id, delivery)
+    }
 }
 
 #[test]

@@ -126,7 +126,7 @@ fn a_refused_connection_is_a_mail_error_and_the_mail_stays_queued() {
     let report = center.dispatch_mail().unwrap();
     assert_eq!((report.sent, report.failed), (0, 1));
     match &center.outbox().unwrap()[0].delivery {
-        DeliveryState::Failed { attempts: 1, last_error } => assert!(last_error.contains("mail error"), "{last_error}"),
+        DeliveryState::Failed { attempts: 1, last_error, .. } => assert!(last_error.contains("mail error"), "{last_error}"),
         other => panic!("expected a recorded failure, got {other:?}"),
     }
 }
@@ -150,13 +150,15 @@ fn smtp_down_then_up_queues_then_delivers_once() {
         admin.assign_user(vs.id, *user).unwrap();
     }
 
-    // Down: every mail stays queued with the error recorded, twice over.
+    // Down: every mail stays queued with the error recorded, twice over
+    // (each retry after its pause).
     for attempt in 1..=2u32 {
         let report = center.dispatch_mail().unwrap();
         assert_eq!((report.sent, report.failed), (0, 3));
         for entry in center.outbox().unwrap() {
             assert!(matches!(&entry.delivery, DeliveryState::Failed { attempts, .. } if *attempts == attempt), "{:?}", entry.delivery);
         }
+        clock.advance(chrono::Duration::hours(1));
     }
 
     // Up: delivered once; later dispatches send nothing.

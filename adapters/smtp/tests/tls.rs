@@ -59,7 +59,7 @@ fn refused(center: &BenefitCenter, dir: &std::path::Path, d: &str) -> String {
     assert!(delivered(dir, d).is_empty(), "the mail arrived anyway");
     let outbox = center.outbox().unwrap();
     match &outbox[0].delivery {
-        DeliveryState::Failed { attempts: 1, last_error } => last_error.clone(),
+        DeliveryState::Failed { attempts: 1, last_error, .. } => last_error.clone(),
         other => panic!("expected the mail queued with its error, got {other:?}"),
     }
 }

@@ -387,10 +387,12 @@ impl Store for SqliteStore {
         let context = format!("settling mail `{id}`");
         let state = serde_json::to_string(delivery).map_err(|e| Error::storage(format!("{context}: {e}")))?;
         let due = i64::from(delivery.is_due());
+        // A failed mail's retry time is its claim: no one takes it before.
+        let claimed_until = delivery.retry_at().map(micros);
         self.write(&context, |tx| {
             let changed = tx
-                .prepare_cached("UPDATE outbox SET delivery = ?1, due = ?2, claimed_until = NULL WHERE id = ?3 AND due = 1")
-                .and_then(|mut s| s.execute(params![state, due, id.to_string()]))
+                .prepare_cached("UPDATE outbox SET delivery = ?1, due = ?2, claimed_until = ?4 WHERE id = ?3 AND due = 1")
+                .and_then(|mut s| s.execute(params![state, due, id.to_string(), claimed_until]))
                 .map_err(sql(&context))?;
             if changed == 1 {
                 return Ok(());
@@ -401,6 +403,32 @@ impl Store for SqliteStore {
                 .map_err(sql(&context))?;
             Err(if exists {
                 Error::Conflict { reason: format!("mail `{id}` was already sent") }
+            } else {
+                Error::NotFound { kind: "mail", id: id.to_string() }
+            })
+        })
+    }
+
+    fn requeue_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
+        let context = format!("requeueing mail `{id}`");
+        let state = serde_json::to_string(delivery).map_err(|e| Error::storage(format!("{context}: {e}")))?;
+        self.write(&context, |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE outbox SET delivery = ?1, due = 1, claimed_until = NULL
+                     WHERE id = ?2 AND due = 0 AND json_extract(delivery, '$.state') = 'parked'",
+                )
+                .and_then(|mut s| s.execute(params![state, id.to_string()]))
+                .map_err(sql(&context))?;
+            if changed == 1 {
+                return Ok(());
+            }
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM outbox WHERE id = ?1")
+                .and_then(|mut s| s.exists([id.to_string()]))
+                .map_err(sql(&context))?;
+            Err(if exists {
+                Error::Conflict { reason: format!("mail `{id}` is not parked") }
             } else {
                 Error::NotFound { kind: "mail", id: id.to_string() }
             })

@@ -123,6 +123,13 @@ impl BenefitCenter {
         Ok(self.inner.dispatch_mail()?.into())
     }
 
+    /// Queues a parked mail again (`InvalidTransition` unless it is parked):
+    /// the next dispatch tries it as if new.
+    pub fn requeue_mail(&self, mail_id: String) -> Result<()> {
+        let mail: core::MailId = id(&mail_id)?;
+        Ok(self.inner.requeue_mail(mail)?)
+    }
+
     /// Every mail of the outbox with its delivery state.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         Ok(self.inner.outbox()?.into_iter().map(OutboxEntry::from).collect())

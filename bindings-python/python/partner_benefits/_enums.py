@@ -65,4 +65,5 @@ class Delivery(enum.Enum):
 
     PENDING = "pending"
     FAILED = "failed"
+    PARKED = "parked"
     SENT = "sent"

@@ -262,7 +262,8 @@ fn outbox_claims_settles_and_never_resends(store: &dyn Store) {
     assert_eq!(first.len(), 2);
     assert!(store.claim_mail(now, now + Duration::minutes(5), 10).unwrap().is_empty(), "a leased mail was claimed twice");
     store.settle_mail(MailId::new(org, 1), &DeliveryState::Sent { sent_at: now, attempts: 1 }).unwrap();
-    store.settle_mail(MailId::new(org, 2), &DeliveryState::Failed { attempts: 1, last_error: "refused".into() }).unwrap();
+    // Failed as 0.1.0 recorded it (no retry time): due again at once.
+    store.settle_mail(MailId::new(org, 2), &DeliveryState::Failed { attempts: 1, last_error: "refused".into(), retry_at: None }).unwrap();
     let again = store.claim_mail(now, now + Duration::minutes(5), 10).unwrap();
     assert_eq!(again.iter().map(|e| e.mail.id).collect::<Vec<_>>(), vec![MailId::new(org, 2)], "only the failed mail is due again");
     assert!(matches!(again[0].delivery, DeliveryState::Failed { attempts: 1, .. }));
@@ -276,6 +277,35 @@ fn outbox_claims_settles_and_never_resends(store: &dyn Store) {
     let outbox = store.outbox().unwrap();
     assert_eq!(outbox.len(), 2);
     assert_eq!(outbox[0].mail, mail(org, 1), "mail must round-trip unchanged");
+    failed_mail_waits_for_its_retry_time_and_parked_mail_for_a_requeue(store, org, later);
+}
+
+#[allow(clippy::unwrap_used)]
+fn failed_mail_waits_for_its_retry_time_and_parked_mail_for_a_requeue(store: &dyn Store, org: OrganizationId, now: Timestamp) {
+    let lease = |at: Timestamp| at + Duration::minutes(5);
+    let id = MailId::new(org, 2);
+    let retry_at = now + Duration::minutes(30);
+    store.settle_mail(id, &DeliveryState::Failed { attempts: 2, last_error: "refused".into(), retry_at: Some(retry_at) }).unwrap();
+    assert!(store.claim_mail(now, lease(now), 10).unwrap().is_empty(), "claimed before its retry time");
+    let early = retry_at - Duration::seconds(1);
+    assert!(store.claim_mail(early, lease(early), 10).unwrap().is_empty(), "claimed a second early");
+    let claimed = store.claim_mail(retry_at, lease(retry_at), 10).unwrap();
+    assert!(matches!(claimed[0].delivery, DeliveryState::Failed { attempts: 2, retry_at: Some(t), .. } if t == retry_at));
+    // Parked: never claimed again, however late, until requeued.
+    store.settle_mail(id, &DeliveryState::Parked { attempts: 3, last_error: "refused".into(), parked_at: retry_at }).unwrap();
+    let much_later = retry_at + Duration::days(30);
+    assert!(store.claim_mail(much_later, lease(much_later), 10).unwrap().is_empty(), "a parked mail was claimed");
+    assert!(matches!(store.outbox().unwrap()[1].delivery, DeliveryState::Parked { attempts: 3, .. }), "parked mail stays in the outbox");
+    assert_eq!(
+        store.requeue_mail(MailId::new(org, 1), &DeliveryState::Pending).unwrap_err().code(),
+        "conflict",
+        "a sent mail is not requeued"
+    );
+    assert_eq!(store.requeue_mail(MailId::new(org, 99), &DeliveryState::Pending).unwrap_err().code(), "not_found");
+    store.requeue_mail(id, &DeliveryState::Pending).unwrap();
+    assert_eq!(store.requeue_mail(id, &DeliveryState::Pending).unwrap_err().code(), "conflict", "requeued twice");
+    let claimed = store.claim_mail(much_later, lease(much_later), 10).unwrap();
+    assert_eq!((claimed.len(), &claimed[0].delivery), (1, &DeliveryState::Pending), "a requeued mail is due at once");
 }
 
 #[allow(clippy::unwrap_used)]

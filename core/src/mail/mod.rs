@@ -147,6 +147,8 @@ impl Mailer for RecordingMailer {
 pub struct DispatchReport {
     /// Mails the mailer accepted.
     pub sent: u32,
-    /// Mails it refused; they stay queued.
+    /// Mails it refused; they stay queued and are retried after a pause.
     pub failed: u32,
+    /// Mails it refused for the last allowed time; parked, not retried until requeued.
+    pub parked: u32,
 }

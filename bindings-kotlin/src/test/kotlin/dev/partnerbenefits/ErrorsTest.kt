@@ -175,7 +175,7 @@ class ErrorsTest {
         World(mailer = refusing).use { w ->
             val pkg = w.admin.purchasePackage("action-pack")
             w.admin.assignUser(w.benefit(pkg, "visual-studio").id, w.user("Devon Dev"))
-            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            assertEquals(DispatchReport(0, 1, 0), w.center.dispatchMail())
             val entry = w.center.outbox().single()
             assertEquals(Delivery.FAILED, entry.delivery)
             assertTrue(entry.lastError!!.contains("relay refused mail-"), entry.lastError)

@@ -20,7 +20,7 @@ class MailerTest {
         World(mailer = mailer).use { w ->
             queueOneMail(w)
             assertEquals(Delivery.PENDING, w.center.outbox().single().delivery)
-            assertEquals(DispatchReport(1, 0), w.center.dispatchMail())
+            assertEquals(DispatchReport(1, 0, 0), w.center.dispatchMail())
             val mail = mailer.sent.single()
             assertEquals(listOf("devon.dev@contoso.com"), mail.to)
             assertEquals("subscription_assigned", mail.topic)
@@ -29,9 +29,9 @@ class MailerTest {
             assertEquals(T0, mail.createdAt)
             assertTrue(mail.subject.isNotBlank() && mail.body.isNotBlank())
             val sent = w.center.outbox().single()
-            assertEquals(OutboxEntry(mail, Delivery.SENT, 1, null, T0), sent)
+            assertEquals(OutboxEntry(mail, Delivery.SENT, 1, null, T0, null), sent)
             // Sent mail is never sent again.
-            assertEquals(DispatchReport(0, 0), w.center.dispatchMail())
+            assertEquals(DispatchReport(0, 0, 0), w.center.dispatchMail())
             assertEquals(1, mailer.sent.size)
         }
     }
@@ -48,21 +48,26 @@ class MailerTest {
         }
         World(mailer = flaky).use { w ->
             queueOneMail(w)
-            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
-            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            assertEquals(DispatchReport(0, 1, 0), w.center.dispatchMail())
+            // Retried after a pause (one minute, then two), not at once.
+            assertEquals(T0.plusSeconds(60), w.center.outbox().single().retryAt)
+            assertEquals(DispatchReport(0, 0, 0), w.center.dispatchMail())
+            w.clock.advance(60)
+            assertEquals(DispatchReport(0, 1, 0), w.center.dispatchMail())
             val failed = w.center.outbox().single()
             assertEquals(Delivery.FAILED, failed.delivery)
             assertEquals(2L, failed.attempts)
+            assertEquals(T0.plusSeconds(180), failed.retryAt)
             assertEquals("mail error: the host mailer failed: java.lang.IllegalStateException: smtp down", failed.lastError)
             assertTrue(sent.sent.isEmpty())
 
             down.set(false)
-            w.clock.advance(60)
-            assertEquals(DispatchReport(1, 0), w.center.dispatchMail())
+            w.clock.advance(120)
+            assertEquals(DispatchReport(1, 0, 0), w.center.dispatchMail())
             val delivered = w.center.outbox().single()
             assertEquals(Delivery.SENT, delivered.delivery)
             assertEquals(3L, delivered.attempts)
-            assertEquals(T0.plusSeconds(60), delivered.sentAt)
+            assertEquals(T0.plusSeconds(180), delivered.sentAt)
             assertEquals(1, sent.sent.size)
         }
     }
@@ -74,7 +79,7 @@ class MailerTest {
         }
         World(mailer = declining).use { w ->
             queueOneMail(w)
-            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            assertEquals(DispatchReport(0, 1, 0), w.center.dispatchMail())
             assertEquals(Delivery.FAILED, w.center.outbox().single().delivery)
         }
         // Kotlin's TODO() throws a kotlin.Error, not an Exception: JNA swallows it (and logs a warning).
@@ -83,7 +88,7 @@ class MailerTest {
         }
         World(mailer = unfinished).use { w ->
             queueOneMail(w)
-            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            assertEquals(DispatchReport(0, 1, 0), w.center.dispatchMail())
             val entry = w.center.outbox().single()
             assertEquals(Delivery.FAILED, entry.delivery)
             assertTrue(entry.lastError!!.contains("did not accept"), entry.lastError)
@@ -94,10 +99,42 @@ class MailerTest {
     fun withoutAMailerMailStaysQueued() {
         World().use { w ->
             queueOneMail(w)
-            assertEquals(DispatchReport(0, 1), w.center.dispatchMail())
+            assertEquals(DispatchReport(0, 1, 0), w.center.dispatchMail())
             val queued = w.center.outbox().single()
             assertEquals(Delivery.FAILED, queued.delivery)
             assertTrue(queued.lastError!!.contains("no mailer"), queued.lastError)
+        }
+    }
+
+    @Test
+    fun mailRefusedAsOftenAsAllowedIsParkedUntilRequeued() {
+        val down = AtomicBoolean(true)
+        val sent = RecordingMailer()
+        val flaky = object : Mailer {
+            override fun send(mail: Mail): Boolean = if (down.get()) false else sent.send(mail)
+        }
+        World(mailer = flaky).use { w ->
+            queueOneMail(w)
+            var refusals = 0
+            while (true) {
+                val report = w.center.dispatchMail()
+                if (report.parked == 1L) break
+                assertEquals(DispatchReport(0, 1, 0), report)
+                refusals++
+                w.clock.set(w.center.outbox().single().retryAt!!)
+            }
+            assertEquals(9, refusals, "parked at the tenth refusal")
+            val parked = w.center.outbox().single()
+            assertEquals(Delivery.PARKED, parked.delivery)
+            assertEquals(10L, parked.attempts)
+            down.set(false)
+            w.clock.advance(30L * 24 * 3600)
+            assertEquals(DispatchReport(0, 0, 0), w.center.dispatchMail(), "a parked mail is not retried")
+            w.center.requeueMail(parked.mail.id)
+            val e = org.junit.jupiter.api.assertThrows<BenefitsException.InvalidTransition> { w.center.requeueMail(parked.mail.id) }
+            assertEquals("invalid_transition", codeOf(e))
+            assertEquals(DispatchReport(1, 0, 0), w.center.dispatchMail())
+            assertEquals(listOf(parked.mail.id), sent.sent.map { it.id })
         }
     }
 }
