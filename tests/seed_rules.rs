@@ -334,6 +334,30 @@ fn r20_technical_activation_pends_for_the_lead_time() {
 }
 
 #[test]
+fn process_due_in_catches_up_one_organization_alone() {
+    let f = Fixture::new();
+    let (other, other_admin, ..) = populate(&f.center, "Fabrikam", "partners@fabrikam.com", "fabrikam.com");
+    for (org, admin) in [(f.org, f.admin), (other, other_admin)] {
+        let session = f.center.session(org, admin);
+        let package = session.purchase_package("action-pack").unwrap();
+        let hours = benefit(&session, package, "advisory-hours").id;
+        let dev = session.users().unwrap().into_iter().find(|u| u.roles.is_empty()).unwrap().id;
+        session.activate_technical(hours, dev, "dev.alt@example.com").unwrap();
+    }
+    f.advance(days(3));
+    let first = f.center.process_due_in(f.org).unwrap();
+    assert!(first > 0);
+    // Only the organization asked for has recorded its steps.
+    assert_eq!(f.center.process_due_in(f.org).unwrap(), 0);
+    assert_eq!(mails(&f, "technical_activated").iter().filter(|m| m.organization == f.org).count(), 1);
+    assert!(mails(&f, "technical_activated").iter().all(|m| m.organization == f.org));
+    // The rest of the catch-up is the other organization's, the same number of events.
+    assert_eq!(f.center.process_due().unwrap(), first);
+    let unknown = f.center.process_due_in(partner_benefits::OrganizationId::new(999)).unwrap_err();
+    assert_eq!(unknown.code(), "not_found");
+}
+
+#[test]
 fn r21_assistance_requests_name_a_phase_and_draw_hours() {
     let f = Fixture::new();
     let package = f.action_pack();

@@ -227,12 +227,19 @@ impl BenefitCenter {
         let _span = tracing::info_span!("process_due", organizations = organizations.len()).entered();
         let mut total = 0;
         for organization in organizations {
-            let (decided, _) =
-                self.contended(contention::DEFAULT_RETRY_BUDGET, || self.transact(organization, Actor::Clock, None, Work::CatchUp))?;
-            total += decided as u64;
+            total += self.process_due_in(organization)?;
         }
         tracing::info!(events = total, "due steps recorded");
         Ok(total)
+    }
+
+    /// [`process_due`](Self::process_due) for one organization, in its own
+    /// commit, so a host going through many can show its progress. Returns
+    /// the number of events; an unknown organization is `not_found`.
+    pub fn process_due_in(&self, organization: OrganizationId) -> Result<u64, Error> {
+        let (decided, _) =
+            self.contended(contention::DEFAULT_RETRY_BUDGET, || self.transact(organization, Actor::Clock, None, Work::CatchUp))?;
+        Ok(decided as u64)
     }
 
     /// Sends due mail through the mailer: accepted mail is marked sent and

@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod url;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

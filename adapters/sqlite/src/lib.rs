@@ -2,12 +2,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backup;
 mod clock;
 mod error;
 mod open;
 mod schema;
 mod store;
 
+pub use backup::{BackupProgress, BackupReport};
 pub use clock::SystemClock;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use store::{SqliteOptions, SqliteStore, Synchronous};

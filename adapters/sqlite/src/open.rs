@@ -42,17 +42,22 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions, target: u32) -> Result<
         }
         Ok(_) => {}
     }
-    // Refuse before any SQLite connection exists: even a read-only one
-    // creates `-wal` and `-shm` beside a WAL-mode file and cannot remove them
-    // when it closes; only a read-write connection cleans up after itself.
-    let header = match check_file_header(path, &shown)? {
-        FileHeader::Current(bytes) => bytes,
-        FileHeader::WalPending(bytes) => newest_header_in_wal(path, bytes, &shown)?,
-    };
-    schema::check_file_header(&header, &shown)?;
+    inspect(path, &shown)?;
     let mut conn = open_read_write(path, &shown, options)?;
     schema::migrate(&mut conn, &shown, target, false)?;
     Ok(conn)
+}
+
+/// Refuses what is not a partner-benefits store this library can read, by
+/// its bytes, before any SQLite connection exists: even a read-only one
+/// creates `-wal` and `-shm` beside a WAL-mode file and cannot remove them
+/// when it closes; only a read-write connection cleans up after itself.
+pub(crate) fn inspect(path: &Path, shown: &str) -> Result<(), Error> {
+    let header = match check_file_header(path, shown)? {
+        FileHeader::Current(bytes) => bytes,
+        FileHeader::WalPending(bytes) => newest_header_in_wal(path, bytes, shown)?,
+    };
+    schema::check_file_header(&header, shown)
 }
 
 /// Builds a new store beside `path` and links it into place, so a store file
@@ -108,7 +113,7 @@ enum FileHeader {
 }
 
 /// Side file `suffix` (`-wal`, `-shm`) of the database at `path`.
-fn side_file(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn side_file(path: &Path, suffix: &str) -> PathBuf {
     let mut side = path.as_os_str().to_owned();
     side.push(suffix);
     PathBuf::from(side)
@@ -249,7 +254,7 @@ fn checksum(big_endian: bool, (mut s1, mut s2): (u32, u32), data: &[u8]) -> (u32
     (s1, s2)
 }
 
-fn open_read_write(path: &Path, shown: &str, options: &SqliteOptions) -> Result<Connection, Error> {
+pub(crate) fn open_read_write(path: &Path, shown: &str, options: &SqliteOptions) -> Result<Connection, Error> {
     let context = format!("opening `{shown}`");
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(sql(&context))?;

@@ -3,8 +3,6 @@
 //! needs them. One function, so the bindings cannot drift apart on it.
 
 mod demo_keys;
-mod no_mailer;
-mod target;
 
 use std::sync::Arc;
 
@@ -13,8 +11,8 @@ use partner_benefits_postgres::PostgresStore;
 use partner_benefits_sqlite::SqliteStore;
 
 pub use demo_keys::{DEMO_KEYS_PER_POOL, stock_demo_keys};
-pub use no_mailer::NoMailer;
-pub use target::{Target, postgres_url};
+// Shared with the command line, so they live in their own crate.
+pub use partner_benefits_host::{NoMailer, Target, postgres_url};
 
 /// What a host may give besides the target; every field may be left out.
 #[derive(Default)]

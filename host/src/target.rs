@@ -11,7 +11,8 @@ const POSTGRES_SCHEMES: [&str; 2] = ["postgres://", "postgresql://"];
 pub enum Target {
     /// In memory, for tests and demos; gone with the center.
     Memory,
-    /// The SQLite file at this path, created if missing.
+    /// The SQLite file at this path (the bindings create it if missing;
+    /// the command line refuses a missing file where it would only read).
     Sqlite(PathBuf),
     /// The PostgreSQL database at this libpq URL (scheme in lower case).
     Postgres(String),
