@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{assign, audit, backup, dispatch, orgs, process_due, show, status, usage, users_import};
+use crate::commands::{assign, audit, backup, changes, dispatch, export, import, orgs, process_due, show, status, usage, users_import};
 
 /// Runs a partner program's membership benefits from the shell: over the
 /// same SQLite file or PostgreSQL database the library and the bindings use.
@@ -48,6 +48,12 @@ pub enum Command {
     Backup(backup::Args),
     /// The store's schema version, organizations, events and outbox.
     Status(status::Args),
+    /// Every committed event of every stream, in commit order, from a position on.
+    Changes(changes::Args),
+    /// Write every stream (and, with --include-keys, the key vault) to a JSON Lines file.
+    Export(export::Args),
+    /// Read an export into an empty store, all or nothing.
+    Import(import::Args),
 }
 
 /// `users` subcommands.

@@ -73,3 +73,39 @@ fn status_reads_a_postgres_store() {
     assert!(status["target"].as_str().unwrap().starts_with("postgres"), "{status}");
     assert!(status["organizations"].as_u64().is_some() && status["outbox_depth"].as_u64().is_some(), "{status}");
 }
+
+/// The migration path: a SQLite store exported and imported into a new
+/// PostgreSQL database, then exported from there into a new SQLite file;
+/// each organization reads the same all the way.
+#[test]
+fn export_from_sqlite_import_into_postgres_and_back() {
+    let Some(url) = server_env("PGURL", "export_from_sqlite_import_into_postgres_and_back") else { return };
+    let database = format!("cli_transfer_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    // One statement each: a multi-statement string runs as one transaction block.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {database}")).unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    let target = format!("{base}/{database}");
+
+    let f = Fixture::new();
+    let from_sqlite = f.dir.path().join("from-sqlite.jsonl");
+    bare().arg("--db").arg(&f.path).arg("export").arg(&from_sqlite).arg("--include-keys").assert().success();
+    bare().args(["--db", &target, "import"]).arg(&from_sqlite).assert().success();
+    let from_postgres = f.dir.path().join("from-postgres.jsonl");
+    bare().args(["--db", &target, "export"]).arg(&from_postgres).arg("--include-keys").assert().success();
+    let back = f.dir.path().join("back.db");
+    bare().arg("--db").arg(&back).arg("import").arg(&from_postgres).assert().success();
+
+    for org in [f.org.to_string(), f.other.to_string()] {
+        let show = |db: &str| json(bare().args(["--db", db, "show", &org, "--json"]));
+        let usage = |db: &str| json(bare().args(["--db", db, "usage", &org, "--format", "json"]));
+        let original = f.path.display().to_string();
+        assert_eq!(show(&target), show(&original), "{org} on PostgreSQL");
+        assert_eq!(usage(&target), usage(&original), "{org} on PostgreSQL");
+        assert_eq!(show(&back.display().to_string()), show(&original), "{org} back on SQLite");
+    }
+    drop(admin);
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).unwrap();
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 const POSTGRES_SCHEMES: [&str; 2] = ["postgres://", "postgresql://"];
 
 /// Where a center keeps its data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Target {
     /// In memory, for tests and demos; gone with the center.
     Memory,
@@ -41,6 +41,19 @@ impl Target {
             Self::Sqlite(path) => path.to_string_lossy().into_owned(),
             Self::Postgres(url) => redact_url(url),
         }
+    }
+}
+
+/// Shows the target as [`Target::shown`] does: a URL's password never
+/// reaches a log or an error through `{:?}`.
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            Self::Memory => "Memory",
+            Self::Sqlite(_) => "Sqlite",
+            Self::Postgres(_) => "Postgres",
+        };
+        write!(f, "{kind}({:?})", self.shown())
     }
 }
 
@@ -123,6 +136,8 @@ mod tests {
         let shown = Target::from_text("POSTGRES://avery:hunter2@db.internal:5432/benefits?password=hunter2&application_name=x").shown();
         assert_eq!(shown, "postgres://avery:***@db.internal:5432/benefits?password=***&application_name=x");
         assert_eq!(Target::from_text("postgres://db.internal/benefits").shown(), "postgres://db.internal/benefits");
+        let debug = format!("{:?}", Target::from_text("postgres://avery:hunter2@db.internal/benefits?password=hunter2"));
+        assert!(debug.starts_with("Postgres(") && !debug.contains("hunter2"), "{debug}");
         assert_eq!(Target::from_text("data/benefits.db").shown(), "data/benefits.db");
     }
 }

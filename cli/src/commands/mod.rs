@@ -3,7 +3,10 @@
 pub mod assign;
 pub mod audit;
 pub mod backup;
+pub mod changes;
 pub mod dispatch;
+pub mod export;
+pub mod import;
 pub mod orgs;
 pub mod process_due;
 pub mod show;
@@ -29,5 +32,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Dispatch(args) => dispatch::run(&target, args),
         Command::Backup(args) => backup::run(&target, args),
         Command::Status(args) => status::run(&target, args),
+        Command::Changes(args) => changes::run(&target, args),
+        Command::Export(args) => export::run(&target, args),
+        Command::Import(args) => import::run(&target, args),
     }
 }

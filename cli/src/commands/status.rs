@@ -30,6 +30,8 @@ struct Status {
     mail_pending: u64,
     /// Mails a mailer refused; they stay queued and are retried.
     mail_failed: u64,
+    /// Refused as often as allowed; waiting for a requeue.
+    mail_parked: u64,
     /// Mails sent.
     mail_sent: u64,
 }
@@ -55,6 +57,7 @@ pub fn run(target: &Target, args: Args) -> Result<(), Failure> {
         outbox_depth: center.metrics()?.outbox_depth,
         mail_pending: count(|d| matches!(d, DeliveryState::Pending)),
         mail_failed: count(|d| matches!(d, DeliveryState::Failed { .. })),
+        mail_parked: count(|d| matches!(d, DeliveryState::Parked { .. })),
         mail_sent: count(|d| matches!(d, DeliveryState::Sent { .. })),
     };
     if args.json {
@@ -70,6 +73,7 @@ pub fn run(target: &Target, args: Args) -> Result<(), Failure> {
             vec!["outbox depth".into(), status.outbox_depth.to_string()],
             vec!["mail pending".into(), status.mail_pending.to_string()],
             vec!["mail failed".into(), status.mail_failed.to_string()],
+            vec!["mail parked".into(), status.mail_parked.to_string()],
             vec!["mail sent".into(), status.mail_sent.to_string()],
         ],
     )
