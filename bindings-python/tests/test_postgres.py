@@ -188,7 +188,7 @@ def test_a_flow_on_postgres(pgurl: str, clock: pb.ManualClock) -> None:
     assert keys.keys and all(isinstance(k, str) for k in keys.keys)
 
     # Commands as values, and a batch that fails as a whole.
-    missing = f"ben-{world.org.id.split('-')[1]}-9999"
+    missing = pb.BenefitId(f"ben-{world.org.id.split('-')[1]}-9999")
     with pytest.raises(pb.NotFound):
         world.admin.execute_batch([pb.Command.add_user("Eve", "eve@contoso.com"), pb.Command.assign_user(missing, world.dev)])
     assert [u.email for u in world.admin.users()].count("eve@contoso.com") == 0
@@ -230,3 +230,4 @@ def test_two_centers_on_one_database_see_each_other(pgurl: str, clock: pb.Manual
     vs = next(b for b in second.benefits(package.id) if b.category is pb.Category.VISUAL_STUDIO)
     second.assign_user(vs.id, first.dev)
     assert first.benefit(package.id, "visual-studio").assigned_users == [first.dev]
+
