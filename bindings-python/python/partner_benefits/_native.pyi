@@ -3,6 +3,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from os import PathLike
+from types import TracebackType
 from typing import ClassVar, Literal, final
 
 from ._enums import Category, Delivery, PartnerLevel, Phase, Role, Status
@@ -572,6 +573,17 @@ class BenefitCenter:
     def outbox(self) -> list[OutboxEntry]: ...
     def audit_log(self, organization_id: OrganizationId) -> list[AuditEntry]: ...
     def changes(self, after: int = 0, limit: int = 1000) -> list[Change]: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> BenefitCenter: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> None: ...
 
 @final
 class Program:
