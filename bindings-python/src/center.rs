@@ -78,8 +78,8 @@ fn closed(py: Python<'_>) -> PyErr {
 /// The entry point: owns the store, the mailer and the clock. Safe to share
 /// between threads; the GIL is released while it works.
 ///
-/// `close()` releases the store (a SQLite file is checkpointed and closed, a
-/// PostgreSQL connection ended); `with BenefitCenter.open(...) as center:`
+/// `close()` releases the store (a SQLite file is checkpointed and closed,
+/// PostgreSQL connections are ended); `with BenefitCenter.open(...) as center:`
 /// closes it on leaving the block, also on an exception. After closing,
 /// every method of the center and of the sessions and programs made from it
 /// raises `StorageError`; `close()` again does nothing.
@@ -116,10 +116,27 @@ impl PyBenefitCenter {
 
 #[pymethods]
 impl PyBenefitCenter {
-    /// A center keeping its data in PostgreSQL when `target` is a string
-    /// starting with `postgres://` or `postgresql://` in any letter case (the libpq URL form;
-    /// tables are created or migrated at open), otherwise in the SQLite file
-    /// at `target` (a `str` or `os.PathLike`, created if missing).
+    /// A center on a persistent store, chosen by `target`.
+    ///
+    /// A `str` starting with `postgres://` or `postgresql://` (in any letter
+    /// case) is a PostgreSQL URL in the libpq form
+    /// (`postgres://user:password@host:port/dbname?options`): the center
+    /// keeps its data in that database, creating or migrating its `pb_`
+    /// tables at open. The database and the role must exist. Many processes
+    /// may share one database. Connecting gives up after 5 s.
+    ///
+    /// Anything else is a SQLite file (a `str` or `os.PathLike`, created if
+    /// missing).
+    ///
+    /// Demo keys go into key pools never stocked when `stock_demo_keys` is
+    /// true; by default only under a `ManualClock`. `catalog` is a catalog
+    /// document as JSON (default: the built-in one).
+    ///
+    /// A malformed URL, an unreachable server, a failed login, a database of
+    /// a newer schema, or an unusable file raises `StorageError`. The GIL is
+    /// released while connecting. `repr(center)` shows the target with any
+    /// password replaced by `***`. Use it in a `with` block, or call
+    /// `close()`, to release the store when done.
     #[staticmethod]
     #[pyo3(signature = (target, clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     fn open(
@@ -140,7 +157,8 @@ impl PyBenefitCenter {
         Self::build(py, target, clock, mailer, stock_demo_keys, catalog, description)
     }
 
-    /// A center keeping its data in memory, for tests and demos.
+    /// A center keeping its data in memory, for tests and demos. Demo keys
+    /// are stocked unless `stock_demo_keys=False`.
     #[staticmethod]
     #[pyo3(signature = (clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     fn in_memory(
