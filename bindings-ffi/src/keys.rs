@@ -4,9 +4,9 @@
 
 use partner_benefits as core;
 
-/// Keys revealed by "get keys", with what goes with them. A Kotlin object
-/// (not a data class, whose `toString` would print the keys) and a frozen
-/// Python class; the Python attributes are in `python::keys`.
+/// Keys revealed by "get keys", with what goes with them. No text form
+/// shows a key (Python `repr`, Kotlin `toString`): read them from `keys`.
+/// In Kotlin an object, not a data class, whose `toString` would print them.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "partner_benefits", frozen, eq))]
 #[cfg_attr(feature = "kotlin", derive(uniffi::Object), uniffi::export(Display, Eq))]

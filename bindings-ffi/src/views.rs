@@ -20,8 +20,8 @@ pub(crate) fn texts<T: ToString>(items: &[T]) -> Vec<String> {
     items.iter().map(ToString::to_string).collect()
 }
 
-/// An amount of money: exact amount and three-letter currency. Python
-/// builds one with `Money(amount, currency)` (see `python::money`).
+/// An amount of money: an exact amount and a three-letter currency code.
+/// In Python `Money(Decimal("12.50"), "EUR")` (an `int` amount too, never a float).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "partner_benefits", frozen, eq, hash, get_all))]
 #[cfg_attr(feature = "kotlin", derive(uniffi::Record))]

@@ -50,10 +50,10 @@ REPO = Path(__file__).resolve().parents[2]
 # ------------------------------------------------------------------ the workload
 
 
-def ids(step: dict[str, Any]) -> tuple[str, str]:
+def ids(step: dict[str, Any]) -> tuple[pb.OrganizationId, pb.UserId]:
     """The organization and acting user of a step, as the Rust replay numbers them."""
     org = int(step["org"]) + 1
-    return f"org-{org}", f"usr-{org}-{int(step['user']) + 1}"
+    return pb.OrganizationId(f"org-{org}"), pb.UserId(f"usr-{org}-{int(step['user']) + 1}")
 
 
 def roles(names: list[str]) -> list[pb.Role]:
@@ -105,8 +105,8 @@ class Measured:
     """One step of the mix, converted ahead of time (conversion is not timed)."""
 
     kind: str
-    org: str
-    user: str
+    org: pb.OrganizationId
+    user: pb.UserId
     advance: timedelta | None
     command: pb.Command | None
     action: Action | None

@@ -1,12 +1,13 @@
 //! `BenefitCenter`: the entry point, owning the store, the mailer and the clock.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use partner_benefits::{BenefitCenter, MailId, Mailer, OrganizationId, UserId};
+use partner_benefits::{BenefitCenter, Error, MailId, Mailer, OrganizationId, Program, Session, UserId};
 use partner_benefits_bindings::host::{self, HostOptions, Target, postgres_url};
 use partner_benefits_bindings::python::convert::{id, run};
+use partner_benefits_bindings::python::errors::to_py;
 use partner_benefits_bindings::{AuditEntry, Change, DispatchReport, Organization, OutboxEntry, feed_page};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -16,11 +17,75 @@ use crate::mailer::{HostMailer, host_mailer};
 use crate::program::PyProgram;
 use crate::session::PySession;
 
+/// The core's center while the Python center is open. The Python center,
+/// its sessions and its programs share one handle and reach the core through
+/// it, so `close()` drops the core's center, and with it the store, however
+/// many sessions are still alive. A call holds the lock only to clone the
+/// center (an `Arc`), never while it works: closing waits for no call, and a
+/// call in flight on another thread finishes on its clone, which releases
+/// the store when it returns.
+pub(crate) struct Handle {
+    center: RwLock<Option<BenefitCenter>>,
+}
+
+impl Handle {
+    fn new(center: BenefitCenter) -> Arc<Self> {
+        Arc::new(Self { center: RwLock::new(Some(center)) })
+    }
+
+    /// Runs `f` on the open center; once closed, `StorageError`. Nothing
+    /// panics under the lock, so a poisoned lock still holds a sound value.
+    fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&BenefitCenter) -> T) -> PyResult<T> {
+        let center = self.center.read().unwrap_or_else(PoisonError::into_inner);
+        center.as_ref().map(f).ok_or_else(|| closed(py))
+    }
+
+    /// `StorageError` once closed.
+    pub(crate) fn check(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |_| ())
+    }
+
+    /// A clone of the open center, for work done with the GIL released.
+    pub(crate) fn center(&self, py: Python<'_>) -> PyResult<BenefitCenter> {
+        self.with(py, BenefitCenter::clone)
+    }
+
+    /// A core session on the open center.
+    pub(crate) fn session(&self, py: Python<'_>, organization: OrganizationId, user: UserId) -> PyResult<Session> {
+        self.with(py, |center| center.session(organization, user))
+    }
+
+    /// The program operator's handle on the open center.
+    pub(crate) fn program(&self, py: Python<'_>) -> PyResult<Program> {
+        self.with(py, BenefitCenter::program)
+    }
+
+    /// Takes the center out: every later call sees it closed.
+    fn take(&self) -> Option<BenefitCenter> {
+        self.center.write().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.center.read().unwrap_or_else(PoisonError::into_inner).is_none()
+    }
+}
+
+/// The error of any call after `close()`.
+fn closed(py: Python<'_>) -> PyErr {
+    to_py(py, &Error::storage("the center was closed; open the store again for a new center"))
+}
+
 /// The entry point: owns the store, the mailer and the clock. Safe to share
 /// between threads; the GIL is released while it works.
+///
+/// `close()` releases the store (a SQLite file is checkpointed and closed,
+/// PostgreSQL connections are ended); `with BenefitCenter.open(...) as center:`
+/// closes it on leaving the block, also on an exception. After closing,
+/// every method of the center and of the sessions and programs made from it
+/// raises `StorageError`; `close()` again does nothing.
 #[pyclass(name = "BenefitCenter", module = "partner_benefits", frozen)]
 pub struct PyBenefitCenter {
-    center: BenefitCenter,
+    handle: Arc<Handle>,
     host_mailer: Option<Arc<HostMailer>>,
     description: String,
 }
@@ -45,16 +110,33 @@ impl PyBenefitCenter {
             catalog,
         };
         let center = run(py, move || host::open(&target, options))?;
-        Ok(Self { center, host_mailer, description })
+        Ok(Self { handle: Handle::new(center), host_mailer, description })
     }
 }
 
 #[pymethods]
 impl PyBenefitCenter {
-    /// A center keeping its data in PostgreSQL when `target` is a string
-    /// starting with `postgres://` or `postgresql://` in any letter case (the libpq URL form;
-    /// tables are created or migrated at open), otherwise in the SQLite file
-    /// at `target` (a `str` or `os.PathLike`, created if missing).
+    /// A center on a persistent store, chosen by `target`.
+    ///
+    /// A `str` starting with `postgres://` or `postgresql://` (in any letter
+    /// case) is a PostgreSQL URL in the libpq form
+    /// (`postgres://user:password@host:port/dbname?options`): the center
+    /// keeps its data in that database, creating or migrating its `pb_`
+    /// tables at open. The database and the role must exist. Many processes
+    /// may share one database. Connecting gives up after 5 s.
+    ///
+    /// Anything else is a SQLite file (a `str` or `os.PathLike`, created if
+    /// missing).
+    ///
+    /// Demo keys go into key pools never stocked when `stock_demo_keys` is
+    /// true; by default only under a `ManualClock`. `catalog` is a catalog
+    /// document as JSON (default: the built-in one).
+    ///
+    /// A malformed URL, an unreachable server, a failed login, a database of
+    /// a newer schema, or an unusable file raises `StorageError`. The GIL is
+    /// released while connecting. `repr(center)` shows the target with any
+    /// password replaced by `***`. Use it in a `with` block, or call
+    /// `close()`, to release the store when done.
     #[staticmethod]
     #[pyo3(signature = (target, clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     fn open(
@@ -75,7 +157,8 @@ impl PyBenefitCenter {
         Self::build(py, target, clock, mailer, stock_demo_keys, catalog, description)
     }
 
-    /// A center keeping its data in memory, for tests and demos.
+    /// A center keeping its data in memory, for tests and demos. Demo keys
+    /// are stocked unless `stock_demo_keys=False`.
     #[staticmethod]
     #[pyo3(signature = (clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
     fn in_memory(
@@ -89,13 +172,13 @@ impl PyBenefitCenter {
     }
 
     /// The catalog in use, as JSON (a starting point for a host's own catalog).
-    fn catalog_json(&self) -> String {
-        self.center.catalog().to_json()
+    fn catalog_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.handle.with(py, |center| center.catalog().to_json())
     }
 
     /// The center's current time.
-    fn now(&self) -> DateTime<Utc> {
-        self.center.now()
+    fn now(&self, py: Python<'_>) -> PyResult<DateTime<Utc>> {
+        self.handle.with(py, BenefitCenter::now)
     }
 
     /// Registers a partner company with its first Global admin.
@@ -108,29 +191,34 @@ impl PyBenefitCenter {
         admin_name: &str,
         admin_email: &str,
     ) -> PyResult<Organization> {
-        run(py, || self.center.create_organization(name, account_email, admin_name, admin_email)).map(Into::into)
+        let center = self.handle.center(py)?;
+        run(py, || center.create_organization(name, account_email, admin_name, admin_email)).map(Into::into)
     }
 
     /// A session acting as `user_id` of `organization_id`.
     fn session(&self, py: Python<'_>, organization_id: &str, user_id: &str) -> PyResult<PySession> {
+        self.handle.check(py)?;
         let organization: OrganizationId = id(py, organization_id)?;
         let user: UserId = id(py, user_id)?;
-        Ok(PySession { session: self.center.session(organization, user) })
+        Ok(PySession::new(self.handle.clone(), organization, user))
     }
 
     /// The program operator's side: key pools, levels, competencies, requests.
-    fn program(&self) -> PyProgram {
-        PyProgram { program: self.center.program() }
+    fn program(&self, py: Python<'_>) -> PyResult<PyProgram> {
+        self.handle.check(py)?;
+        Ok(PyProgram { handle: self.handle.clone() })
     }
 
     /// Records everything that fell due; returns the number of events.
     fn process_due(&self, py: Python<'_>) -> PyResult<u64> {
-        run(py, || self.center.process_due())
+        let center = self.handle.center(py)?;
+        run(py, || center.process_due())
     }
 
     /// Sends due mail through the mailer; refused mail stays queued.
     fn dispatch_mail(&self, py: Python<'_>) -> PyResult<DispatchReport> {
-        let report = run(py, || self.center.dispatch_mail());
+        let center = self.handle.center(py)?;
+        let report = run(py, || center.dispatch_mail());
         if let Some(interruption) = self.host_mailer.as_ref().and_then(|host| host.take_interruption()) {
             return Err(interruption);
         }
@@ -139,20 +227,23 @@ impl PyBenefitCenter {
 
     /// Every mail of the outbox with its delivery state.
     fn outbox(&self, py: Python<'_>) -> PyResult<Vec<OutboxEntry>> {
-        run(py, || self.center.outbox()).map(|all| all.into_iter().map(Into::into).collect())
+        let center = self.handle.center(py)?;
+        run(py, || center.outbox()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// The whole audit log of an organization, oldest first.
     fn audit_log(&self, py: Python<'_>, organization_id: &str) -> PyResult<Vec<AuditEntry>> {
+        let center = self.handle.center(py)?;
         let organization: OrganizationId = id(py, organization_id)?;
-        run(py, || self.center.audit_log(organization)).map(|all| all.into_iter().map(Into::into).collect())
+        run(py, || center.audit_log(organization)).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// Queues a parked mail again (`InvalidTransition` unless it is parked):
     /// the next dispatch tries it as if new.
     fn requeue_mail(&self, py: Python<'_>, mail_id: &str) -> PyResult<()> {
+        let center = self.handle.center(py)?;
         let mail: MailId = id(py, mail_id)?;
-        run(py, || self.center.requeue_mail(mail))
+        run(py, || center.requeue_mail(mail))
     }
 
     /// Up to `limit` (1 to 10 000) committed events of every stream after
@@ -161,7 +252,7 @@ impl PyBenefitCenter {
     /// while other processes commit.
     #[pyo3(signature = (after = 0, limit = 1000))]
     fn changes(&self, py: Python<'_>, after: i64, limit: i64) -> PyResult<Vec<Change>> {
-        let center = &self.center;
+        let center = self.handle.center(py)?;
         run(py, || {
             let (after, limit) = feed_page(after, limit)?;
             center.changes(after, limit)
@@ -169,7 +260,50 @@ impl PyBenefitCenter {
         .map(|all| all.into_iter().map(Into::into).collect())
     }
 
+    /// Releases the store: a SQLite file is checkpointed (its `-wal` folded
+    /// in and removed) and closed, PostgreSQL connections are ended. From
+    /// then on every method of the center, and of the sessions and programs
+    /// made from it, raises `StorageError`. Closing again does nothing. A
+    /// call in flight on another thread finishes first, and the store is
+    /// released when it returns.
+    fn close(&self, py: Python<'_>) {
+        if let Some(center) = self.handle.take() {
+            // Closing a store may write (a checkpoint) or talk to a server.
+            py.detach(move || drop(center));
+        }
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    /// `with BenefitCenter.open(...) as center:` gives the center itself;
+    /// a closed one raises `StorageError`.
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.get().handle.check(slf.py())?;
+        Ok(slf)
+    }
+
+    /// Closes the center on leaving the `with` block, also on an exception
+    /// (which goes on).
+    #[pyo3(signature = (exc_type, exc_value, traceback, /))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<Bound<'_, PyAny>>,
+        exc_value: Option<Bound<'_, PyAny>>,
+        traceback: Option<Bound<'_, PyAny>>,
+    ) {
+        let _ = (exc_type, exc_value, traceback);
+        self.close(py);
+    }
+
     fn __repr__(&self) -> String {
+        if self.handle.is_closed() {
+            return format!("<closed {}>", self.description);
+        }
         self.description.clone()
     }
 }

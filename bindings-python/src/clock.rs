@@ -9,6 +9,7 @@ use partner_benefits_bindings::python::errors::invalid;
 use pyo3::prelude::*;
 
 /// A clock that moves only when told; for tests, demos and replays.
+/// `ManualClock(start)` shows `start` (an aware datetime) until moved.
 #[pyclass(name = "ManualClock", module = "partner_benefits", frozen)]
 pub struct PyManualClock {
     pub(crate) clock: Arc<ManualClock>,

@@ -36,37 +36,44 @@ impl PyCommand {
         self.command.kind()
     }
 
+    /// Adds an employee with `roles` and a mail `language` (`Session.add_user`).
     #[staticmethod]
     #[pyo3(signature = (name, email, roles = Vec::new(), language = None))]
     fn add_user(py: Python<'_>, name: String, email: String, roles: Vec<Bound<'_, PyAny>>, language: Option<String>) -> PyResult<Self> {
         of(py, Command::AddUser { name, email, roles: self::roles(&roles)?, language })
     }
 
+    /// Replaces a user's roles (`Session.set_user_roles`).
     #[staticmethod]
     fn set_user_roles(py: Python<'_>, user_id: String, roles: Vec<Bound<'_, PyAny>>) -> PyResult<Self> {
         of(py, Command::SetUserRoles { user_id, roles: self::roles(&roles)? })
     }
 
+    /// Removes a user, releasing what they hold (`Session.remove_user`).
     #[staticmethod]
     fn remove_user(py: Python<'_>, user_id: String) -> PyResult<Self> {
         of(py, Command::RemoveUser { user_id })
     }
 
+    /// Buys a package of the catalog by its code (`Session.purchase_package`).
     #[staticmethod]
     fn purchase_package(py: Python<'_>, template: String) -> PyResult<Self> {
         of(py, Command::PurchasePackage { template })
     }
 
+    /// Renews a package inside its window (`Session.renew_package`).
     #[staticmethod]
     fn renew_package(py: Python<'_>, package_id: String) -> PyResult<Self> {
         of(py, Command::RenewPackage { package_id })
     }
 
+    /// Requests cancellation of a package for a refund (`Session.cancel_package`).
     #[staticmethod]
     fn cancel_package(py: Python<'_>, package_id: String) -> PyResult<Self> {
         of(py, Command::CancelPackage { package_id })
     }
 
+    /// Requests cancellation of a Go-To-Market offer (`Session.cancel_offer`).
     #[staticmethod]
     fn cancel_offer(py: Python<'_>, offer_id: String) -> PyResult<Self> {
         of(py, Command::CancelOffer { offer_id })
@@ -80,26 +87,31 @@ impl PyCommand {
         of(py, Command::GetKeys { benefit_id, language, os })
     }
 
+    /// Assigns a Visual Studio subscription, or yourself to Azure (`Session.assign_user`).
     #[staticmethod]
     fn assign_user(py: Python<'_>, benefit_id: String, user_id: String) -> PyResult<Self> {
         of(py, Command::AssignUser { benefit_id, user_id })
     }
 
+    /// Removes an assigned user (`Session.unassign_user`).
     #[staticmethod]
     fn unassign_user(py: Python<'_>, benefit_id: String, user_id: String) -> PyResult<Self> {
         of(py, Command::UnassignUser { benefit_id, user_id })
     }
 
+    /// Removes `from_user` and assigns `to_user` in one step (`Session.reassign_user`).
     #[staticmethod]
     fn reassign_user(py: Python<'_>, benefit_id: String, from_user: String, to_user: String) -> PyResult<Self> {
         of(py, Command::ReassignUser { benefit_id, from_user, to_user })
     }
 
+    /// Activates a technical benefit for a user with an alternate email (`Session.activate_technical`).
     #[staticmethod]
     fn activate_technical(py: Python<'_>, benefit_id: String, user_id: String, alternate_email: String) -> PyResult<Self> {
         of(py, Command::ActivateTechnical { benefit_id, user_id, alternate_email })
     }
 
+    /// Requests assistance, drawing `amount` hours or incidents (`Session.request_assistance`).
     #[staticmethod]
     fn request_assistance(
         py: Python<'_>,
@@ -113,16 +125,19 @@ impl PyCommand {
         of(py, Command::RequestAssistance { benefit_id, phase, amount, description })
     }
 
+    /// Withdraws a submitted request; its hours return (`Session.withdraw_request`).
     #[staticmethod]
     fn withdraw_request(py: Python<'_>, request_id: String) -> PyResult<Self> {
         of(py, Command::WithdrawRequest { request_id })
     }
 
+    /// Adds, updates or changes the marketing contact (`Session.set_marketing_contact`).
     #[staticmethod]
     fn set_marketing_contact(py: Python<'_>, user_id: String, email: String, phone: String, language: String) -> PyResult<Self> {
         of(py, Command::SetMarketingContact { user_id, email, phone, language })
     }
 
+    /// Activates a Go-To-Market offer (`Session.activate_offer`).
     #[staticmethod]
     fn activate_offer(py: Python<'_>, offer_id: String) -> PyResult<Self> {
         of(py, Command::ActivateOffer { offer_id })

@@ -22,14 +22,14 @@ class World:
     center: pb.BenefitCenter
     org: pb.Organization
     admin: pb.Session
-    dev: str
-    dev2: str
-    mpn_admin: str
+    dev: pb.UserId
+    dev2: pb.UserId
+    mpn_admin: pb.UserId
 
-    def as_user(self, user_id: str) -> pb.Session:
+    def as_user(self, user_id: pb.UserId) -> pb.Session:
         return self.center.session(self.org.id, user_id)
 
-    def benefit(self, package_id: str, code: str) -> pb.Benefit:
+    def benefit(self, package_id: pb.PackageId, code: str) -> pb.Benefit:
         return next(b for b in self.admin.benefits(package_id) if b.code == code)
 
     def action_pack(self) -> pb.Package:

@@ -17,10 +17,10 @@ def test_execute_returns_the_outcome(world: World) -> None:
     assert repr(bought) == "Outcome(kind='package_purchased', package_id='pkg-1-1')"
     added = world.admin.execute(pb.Command.add_user("Eve", "eve@contoso.com", roles=[pb.Role.ADMIN_AGENT]))
     assert added.kind == "user_added" and added.user_id == "usr-1-5"
-    office = world.benefit("pkg-1-1", "office-professional-plus")
+    office = world.benefit(pb.PackageId("pkg-1-1"), "office-professional-plus")
     revealed = world.admin.execute(pb.Command.get_keys(office.id, language="en", os="x64"))
     assert revealed.kind == "keys_revealed" and revealed.benefit_id == office.id
-    refused = world.admin.execute(pb.Command.cancel_package("pkg-1-1"))
+    refused = world.admin.execute(pb.Command.cancel_package(pb.PackageId("pkg-1-1")))
     assert refused.kind == "cancellation_refused" and refused.refusal == "software_activated"
     assert refused.request_id is not None and refused.request_id.startswith("req-1-")
 
@@ -74,18 +74,19 @@ def test_a_removal_is_a_command_too(world: World) -> None:
     with pytest.raises(pb.NotFound):
         world.admin.execute(removal)
     with pytest.raises(pb.InvalidInput):
-        pb.Command.remove_user("nobody")
+        pb.Command.remove_user(pb.UserId("nobody"))
 
 
 def test_commands_check_ids_and_enums_when_built(world: World) -> None:
     with pytest.raises(pb.InvalidInput):
-        pb.Command.assign_user("ben-1-1", "nobody")
+        pb.Command.assign_user(pb.BenefitId("ben-1-1"), pb.UserId("nobody"))
     with pytest.raises(pb.InvalidInput):
-        pb.Command.set_user_roles("usr-1-2", ["emperor"])  # type: ignore[list-item]
-    command = pb.Command.renew_package("pkg-1-1")
-    assert command.kind == "renew_package" and command == pb.Command.renew_package("pkg-1-1")
+        pb.Command.set_user_roles(pb.UserId("usr-1-2"), ["emperor"])  # type: ignore[list-item]
+    package, benefit, user = pb.PackageId("pkg-1-1"), pb.BenefitId("ben-1-1"), pb.UserId("usr-1-2")
+    command = pb.Command.renew_package(package)
+    assert command.kind == "renew_package" and command == pb.Command.renew_package(package)
     assert repr(command) == "Command(kind='renew_package')"
-    assert pb.Command.unassign_user("ben-1-1", "usr-1-2") != pb.Command.assign_user("ben-1-1", "usr-1-2")
+    assert pb.Command.unassign_user(benefit, user) != pb.Command.assign_user(benefit, user)
 
 
 def test_idempotent_execute(world: World) -> None:

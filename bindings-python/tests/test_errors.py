@@ -58,9 +58,9 @@ def test_permission_denied(world: World) -> None:
 
 
 def test_not_found(world: World) -> None:
-    assert code_of(lambda: world.admin.package("pkg-1-99")) == "not_found"
-    assert code_of(lambda: world.admin.benefit("ben-1-99")) == "not_found"
-    assert code_of(lambda: world.center.audit_log("org-99")) == "not_found"
+    assert code_of(lambda: world.admin.package(pb.PackageId("pkg-1-99"))) == "not_found"
+    assert code_of(lambda: world.admin.benefit(pb.BenefitId("ben-1-99"))) == "not_found"
+    assert code_of(lambda: world.center.audit_log(pb.OrganizationId("org-99"))) == "not_found"
     # A user of another organization is not found, never let through.
     other = world.center.create_organization(
         name="Fabrikam", account_email="p@fabrikam.com", admin_name="Fay", admin_email="fay@fabrikam.com"
@@ -71,10 +71,10 @@ def test_not_found(world: World) -> None:
 @pytest.mark.parametrize("bad", ["", "usr", "usr-1", "pkg-1-1", "usr-x-1", "usr-1-99999999999", "usr-1-2 "])
 def test_malformed_ids_are_invalid_input(world: World, bad: str) -> None:
     with pytest.raises(pb.InvalidInput) as caught:
-        world.admin.assign_user("ben-1-1", bad)
+        world.admin.assign_user(pb.BenefitId("ben-1-1"), pb.UserId(bad))
     assert caught.value.code == "invalid_input" and caught.value.field == "user id"
     with pytest.raises(ValueError):
-        world.center.session(world.org.id, bad)
+        world.center.session(world.org.id, pb.UserId(bad))
 
 
 def test_invalid_input_values(world: World) -> None:
@@ -166,31 +166,31 @@ def test_no_input_reaches_a_panic(world: World) -> None:
         lambda s: session.add_user(s, s),
         lambda s: session.add_user("Name", f"{s}@x.com", language=s),
         lambda s: session.purchase_package(s),
-        lambda s: session.renew_package(s),
-        lambda s: session.cancel_package(s),
-        lambda s: session.cancel_offer(s),
-        lambda s: session.get_keys(s, language=s, os=s),
+        lambda s: session.renew_package(pb.PackageId(s)),
+        lambda s: session.cancel_package(pb.PackageId(s)),
+        lambda s: session.cancel_offer(pb.OfferId(s)),
+        lambda s: session.get_keys(pb.BenefitId(s), language=s, os=s),
         lambda s: session.get_keys(office, language=s, os=s),
-        lambda s: session.get_license_keys(s),
-        lambda s: session.assign_user(s, s),
-        lambda s: session.reassign_user(s, s, s),
+        lambda s: session.get_license_keys(pb.BenefitId(s)),
+        lambda s: session.assign_user(pb.BenefitId(s), pb.UserId(s)),
+        lambda s: session.reassign_user(pb.BenefitId(s), pb.UserId(s), pb.UserId(s)),
         lambda s: session.activate_technical(hours, world.dev, s),
-        lambda s: session.request_assistance(s, pb.Phase.DESIGN, Decimal(1), s),
+        lambda s: session.request_assistance(pb.BenefitId(s), pb.Phase.DESIGN, Decimal(1), s),
         lambda s: session.request_assistance(hours, s, Decimal(1), s),  # type: ignore[arg-type]
-        lambda s: session.withdraw_request(s),
+        lambda s: session.withdraw_request(pb.RequestId(s)),
         lambda s: session.set_marketing_contact(world.dev, s, s, s),
-        lambda s: session.activate_offer(s),
-        lambda s: session.benefits(s),
+        lambda s: session.activate_offer(pb.OfferId(s)),
+        lambda s: session.benefits(pb.PackageId(s)),
         lambda s: session.benefits_in(s),  # type: ignore[arg-type]
         lambda s: session.with_idempotency_key(s).add_user("Idem", "idem@contoso.com"),
-        lambda s: world.center.session(s, s),
-        lambda s: world.center.audit_log(s),
+        lambda s: world.center.session(pb.OrganizationId(s), pb.UserId(s)),
+        lambda s: world.center.audit_log(pb.OrganizationId(s)),
         lambda s: world.center.create_organization(name=s, account_email=s, admin_name=s, admin_email=s),
         lambda s: world.center.program().stock_keys(s, [s]),
         lambda s: world.center.program().key_pool(s),
         lambda s: world.center.program().grant_competency(world.org.id, s),
         lambda s: world.center.program().set_partner_level(world.org.id, s),  # type: ignore[arg-type]
-        lambda s: world.center.program().complete_request(world.org.id, s),
+        lambda s: world.center.program().complete_request(world.org.id, pb.RequestId(s)),
     ]
     for call in calls:
         for text in HOSTILE:

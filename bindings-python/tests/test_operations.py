@@ -46,7 +46,7 @@ def test_removing_a_user_releases_what_they_hold_and_they_are_gone(world: World)
     with pytest.raises(pb.NotFound):
         world.as_user(leaver).users()
     with pytest.raises(pb.InvalidInput):
-        world.admin.remove_user("nobody")
+        world.admin.remove_user(pb.UserId("nobody"))
 
 
 def test_the_last_global_admin_cannot_be_removed(world: World) -> None:
@@ -142,11 +142,12 @@ def test_bad_arguments_are_refused_whole(world: World) -> None:
     package = world.action_pack()
     vs = world.benefit(package.id, "visual-studio")
     with pytest.raises(pb.InvalidInput) as caught:
-        world.admin.assign_users(vs.id, [world.dev, "nobody"])
+        world.admin.assign_users(vs.id, [world.dev, pb.UserId("nobody")])
     assert caught.value.field == "user id"
-    # A `str` is a sequence of `str` to a type checker, but it is no list of ids.
+    # One id is no list of ids: a type checker says so (a `UserId` is a
+    # sequence of `str`, not of `UserId`), and so does the call.
     with pytest.raises(TypeError):
-        world.admin.assign_users(vs.id, world.dev)
+        world.admin.assign_users(vs.id, world.dev)  # type: ignore[arg-type]
     with pytest.raises(pb.PermissionDenied):
         world.as_user(world.mpn_admin).assign_users(vs.id, [world.dev], dry_run=True)
     assert world.benefit(package.id, "visual-studio").assigned_users == []

@@ -12,7 +12,9 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -188,7 +190,7 @@ def test_a_flow_on_postgres(pgurl: str, clock: pb.ManualClock) -> None:
     assert keys.keys and all(isinstance(k, str) for k in keys.keys)
 
     # Commands as values, and a batch that fails as a whole.
-    missing = f"ben-{world.org.id.split('-')[1]}-9999"
+    missing = pb.BenefitId(f"ben-{world.org.id.split('-')[1]}-9999")
     with pytest.raises(pb.NotFound):
         world.admin.execute_batch([pb.Command.add_user("Eve", "eve@contoso.com"), pb.Command.assign_user(missing, world.dev)])
     assert [u.email for u in world.admin.users()].count("eve@contoso.com") == 0
@@ -230,3 +232,33 @@ def test_two_centers_on_one_database_see_each_other(pgurl: str, clock: pb.Manual
     vs = next(b for b in second.benefits(package.id) if b.category is pb.Category.VISUAL_STUDIO)
     second.assign_user(vs.id, first.dev)
     assert first.benefit(package.id, "visual-studio").assigned_users == [first.dev]
+
+
+def backends(pgurl: str, application: str) -> int:
+    """Server connections named `application`, as the server counts them."""
+    psql = shutil.which("psql")
+    if psql is None:
+        pytest.skip("psql is not installed (scripts/pg.sh installs it with the server)")
+    query = f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{application}'"
+    out = subprocess.run([psql, "-X", "-A", "-t", "-d", pgurl, "-c", query], check=True, stdout=subprocess.PIPE, text=True)
+    return int(out.stdout.strip())
+
+
+def test_close_ends_the_connections(pgurl: str, clock: pb.ManualClock) -> None:
+    application = f"pbclose{uuid.uuid4().hex[:12]}"
+    parts = urlsplit(pgurl)
+    query = "&".join(q for q in (parts.query, f"application_name={application}") if q)
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+    with open_center(url, clock) as center:
+        world = make_world(center, clock)
+        package = world.action_pack()
+        assert backends(pgurl, application) >= 1
+    assert center.closed
+    deadline = time.monotonic() + 5
+    while backends(pgurl, application) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert backends(pgurl, application) == 0
+    with pytest.raises(pb.StorageError):
+        world.admin.packages()
+    with pb.BenefitCenter.open(url, clock=clock) as again:
+        assert again.session(world.org.id, world.org.admin_id).package(package.id) == package

@@ -1,4 +1,5 @@
-"""The README example: the file equals the README's block, and it runs."""
+"""The README example: the file equals the first Python block of the binding's
+README and of the repository's README, and it runs."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ HERE = Path(__file__).resolve().parent.parent
 EXAMPLE = HERE / "examples" / "readme_example.py"
 
 
-def test_example_is_the_readme_block() -> None:
-    readme = (HERE / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+@pytest.mark.parametrize("readme", [HERE / "README.md", HERE.parent / "README.md"], ids=["binding", "repository"])
+def test_example_is_the_readme_block(readme: Path) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
     assert blocks and blocks[0] == EXAMPLE.read_text(encoding="utf-8")
 
 

@@ -47,7 +47,7 @@ def test_concurrent_writers_never_share_the_last_seat(world: World) -> None:
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def assign(user: str) -> None:
+    def assign(user: pb.UserId) -> None:
         try:
             world.admin.with_retries(10).assign_user(vs.id, user)
             result = "ok"

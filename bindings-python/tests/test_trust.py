@@ -44,9 +44,22 @@ EXPECTED: dict[str, list[bool]] = {
 @dataclass
 class Furnished:
     world: World
-    actors: list[str]
+    actors: list[pb.UserId]
     package: pb.Package
-    ids: dict[str, str]
+    ids: Ids
+
+
+@dataclass
+class Ids:
+    software: pb.BenefitId
+    seats: pb.BenefitId
+    azure: pb.BenefitId
+    technical: pb.BenefitId
+    hours: pb.BenefitId
+    holder: pb.UserId
+    request: pb.RequestId
+    offer: pb.OfferId
+    running_offer: pb.OfferId
 
 
 def furnish() -> Furnished:
@@ -68,22 +81,22 @@ def furnish() -> Furnished:
     admin.activate_offer(offers[0].id)
     clock.advance(days(3))
     request = admin.request_assistance(hours, pb.Phase.DEPLOYMENT, Decimal(1), "deploy")
-    ids = {
-        "software": world.benefit(package.id, "windows-server").id,
-        "seats": seats,
-        "azure": world.benefit(package.id, "azure-credit").id,
-        "technical": world.benefit(package.id, "presales-deployment").id,
-        "hours": hours,
-        "holder": holder,
-        "request": request,
-        "offer": offers[1].id,
-        "running_offer": offers[0].id,
-    }
+    ids = Ids(
+        software=world.benefit(package.id, "windows-server").id,
+        seats=seats,
+        azure=world.benefit(package.id, "azure-credit").id,
+        technical=world.benefit(package.id, "presales-deployment").id,
+        hours=hours,
+        holder=holder,
+        request=request,
+        offer=offers[1].id,
+        running_offer=offers[0].id,
+    )
     actors = [world.dev, world.org.admin_id, user_admin, agent, world.mpn_admin]
     return Furnished(world, actors, package, ids)
 
 
-def command(case: str, f: Furnished, actor: str) -> pb.Command:
+def command(case: str, f: Furnished, actor: pb.UserId) -> pb.Command:
     i, other = f.ids, f.world.dev2
     C = pb.Command
     builders: dict[str, Callable[[], pb.Command]] = {
@@ -93,17 +106,17 @@ def command(case: str, f: Furnished, actor: str) -> pb.Command:
         "purchase_package": lambda: C.purchase_package("action-pack"),
         "renew_package": lambda: C.renew_package(f.package.id),
         "cancel_package": lambda: C.cancel_package(f.package.id),
-        "cancel_offer": lambda: C.cancel_offer(i["running_offer"]),
+        "cancel_offer": lambda: C.cancel_offer(i.running_offer),
         "set_marketing_contact": lambda: C.set_marketing_contact(other, "d2.m@example.org", "+1 425 555 0100", "en"),
-        "activate_offer": lambda: C.activate_offer(i["offer"]),
-        "get_keys": lambda: C.get_keys(i["software"], language="en", os="x64"),
-        "assign_user": lambda: C.assign_user(i["seats"], other),
-        "unassign_user": lambda: C.unassign_user(i["seats"], i["holder"]),
-        "reassign_user": lambda: C.reassign_user(i["seats"], i["holder"], other),
-        "activate_technical": lambda: C.activate_technical(i["technical"], other, "d2.alt@example.org"),
-        "assign_self_to_azure": lambda: C.assign_user(i["azure"], actor),
-        "request_assistance": lambda: C.request_assistance(i["hours"], pb.Phase.DESIGN, Decimal(1), "review"),
-        "withdraw_request": lambda: C.withdraw_request(i["request"]),
+        "activate_offer": lambda: C.activate_offer(i.offer),
+        "get_keys": lambda: C.get_keys(i.software, language="en", os="x64"),
+        "assign_user": lambda: C.assign_user(i.seats, other),
+        "unassign_user": lambda: C.unassign_user(i.seats, i.holder),
+        "reassign_user": lambda: C.reassign_user(i.seats, i.holder, other),
+        "activate_technical": lambda: C.activate_technical(i.technical, other, "d2.alt@example.org"),
+        "assign_self_to_azure": lambda: C.assign_user(i.azure, actor),
+        "request_assistance": lambda: C.request_assistance(i.hours, pb.Phase.DESIGN, Decimal(1), "review"),
+        "withdraw_request": lambda: C.withdraw_request(i.request),
     }
     return builders[case]()
 
@@ -213,14 +226,14 @@ def test_an_id_has_one_spelling(world: World, spelling: str) -> None:
     org, seq = package.id.split("-")[1:]
     before = snapshot(world.admin)
     with pytest.raises(pb.InvalidInput):
-        world.admin.cancel_package(spelling.format(o=org, s=seq))
+        world.admin.cancel_package(pb.PackageId(spelling.format(o=org, s=seq)))
     assert snapshot(world.admin) == before
-    assert world.admin.package(f"pkg-{org}-{seq}").id == package.id
+    assert world.admin.package(pb.PackageId(f"pkg-{org}-{seq}")).id == package.id
 
 
 def test_a_huge_malformed_id_is_not_echoed_whole(world: World) -> None:
     with pytest.raises(pb.InvalidInput) as caught:
-        world.admin.package("pkg-" + "1" * 1_000_000)
+        world.admin.package(pb.PackageId("pkg-" + "1" * 1_000_000))
     assert len(str(caught.value)) < 200
 
 

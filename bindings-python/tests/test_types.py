@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import typing
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -140,3 +141,19 @@ def test_the_package_names_its_version_as_its_wheel_does() -> None:
 
     assert pb.__version__ == importlib.metadata.version("partner-benefits")
     assert all(part.isdigit() for part in pb.__version__.split("."))
+
+
+def test_the_literal_code_sets_are_the_runtime_s() -> None:
+    errors = [c for c in vars(pb).values() if isinstance(c, type) and issubclass(c, pb.BenefitsError) and c is not pb.BenefitsError]
+    assert sorted(c.code for c in errors) == sorted(typing.get_args(pb.ErrorCode))
+    constructors = {name for name, member in vars(pb.Command).items() if isinstance(member, staticmethod)}
+    assert constructors == set(typing.get_args(pb.CommandKind))
+    assert typing.get_args(pb.RefundReason) == ("window_closed", "software_activated", "already_cancelled")
+
+
+def test_typed_ids_are_plain_strings_at_run_time(world: World) -> None:
+    user = pb.UserId("usr-1-2")
+    assert user == world.dev and type(user) is str and type(world.dev) is str
+    assert world.center.session(world.org.id, user).user_id == user
+    with pytest.raises(pb.InvalidInput):
+        world.center.session(world.org.id, pb.UserId("ben-1-1"))

@@ -38,7 +38,12 @@ create_exception!(
     BenefitsError,
     "Something must happen first (e.g. a marketing contact must be set)."
 );
-create_exception!(partner_benefits, StorageError, BenefitsError, "The store failed or holds data this version cannot read.");
+create_exception!(
+    partner_benefits,
+    StorageError,
+    BenefitsError,
+    "The store failed or holds data this version cannot read, or the center was closed (`BenefitCenter.close`)."
+);
 create_exception!(partner_benefits, MailError, BenefitsError, "A mail could not be handed to the mailer; it stays queued.");
 
 /// `InvalidInput(BenefitsError, ValueError)` has two bases, which

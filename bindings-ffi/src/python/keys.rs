@@ -7,11 +7,13 @@ use crate::Keys;
 
 #[pymethods]
 impl Keys {
+    /// The benefit the keys belong to.
     #[getter(benefit_id)]
     fn py_benefit_id(&self) -> String {
         self.benefit_id()
     }
 
+    /// Product name.
     #[getter(product)]
     fn py_product(&self) -> String {
         self.product()
@@ -23,11 +25,13 @@ impl Keys {
         self.keys()
     }
 
+    /// Download links for the chosen language and OS.
     #[getter(download_links)]
     fn py_download_links(&self) -> Vec<String> {
         self.download_links()
     }
 
+    /// Instructions to follow.
     #[getter(special_instructions)]
     fn py_special_instructions(&self) -> String {
         self.special_instructions()

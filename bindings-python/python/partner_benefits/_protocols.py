@@ -13,4 +13,8 @@ __all__ = ["Mailer"]
 class Mailer(Protocol):
     """Anything with ``send(mail)``. An exception from it leaves the mail queued for retry."""
 
-    def send(self, mail: Mail, /) -> object: ...
+    def send(self, mail: Mail, /) -> object:
+        """Delivers one mail. An ``Exception`` is a refusal: the mail stays in the
+        outbox (``failed``) and the next ``dispatch_mail()`` retries it; the
+        return value is ignored."""
+        ...
