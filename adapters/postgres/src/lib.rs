@@ -116,6 +116,16 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, Er
     serde_json::from_str(text).map_err(|e| Error::storage(format!("stored {what} does not load: {e}")))
 }
 
+/// Why an update of mail `id` changed no row: `conflict` (it is there, but
+/// `not_now` says why it could not change) or `not_found`.
+fn unchanged_mail(conn: &mut pool::Conn, id: MailId, not_now: &str, what: &str) -> Result<Error, Error> {
+    let key = id.to_string();
+    Ok(match conn.client.query_opt(&conn.st.mail_exists, &[&key]).map_err(fail(what))? {
+        Some(_) => Error::Conflict { reason: format!("mail `{id}` {not_now}") },
+        None => Error::NotFound { kind: "mail", id: key },
+    })
+}
+
 fn micros(at: Timestamp) -> i64 {
     at.timestamp_micros()
 }
@@ -389,10 +399,7 @@ impl Store for PostgresStore {
             if changed == 1 {
                 return Ok(());
             }
-            match conn.client.query_opt(&st.mail_exists, &[&key]).map_err(fail("settling mail"))? {
-                Some(_) => Err(Error::Conflict { reason: format!("mail `{id}` was already sent") }),
-                None => Err(Error::NotFound { kind: "mail", id: key }),
-            }
+            Err(unchanged_mail(conn, id, "was already sent", "settling mail")?)
         })
     }
 
@@ -404,10 +411,7 @@ impl Store for PostgresStore {
             if changed == 1 {
                 return Ok(());
             }
-            match conn.client.query_opt(&st.mail_exists, &[&key]).map_err(fail("requeueing mail"))? {
-                Some(_) => Err(Error::Conflict { reason: format!("mail `{id}` is not parked") }),
-                None => Err(Error::NotFound { kind: "mail", id: key }),
-            }
+            Err(unchanged_mail(conn, id, "is not parked", "requeueing mail")?)
         })
     }
 

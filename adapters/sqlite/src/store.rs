@@ -140,6 +140,18 @@ fn events_after(tx: &Transaction<'_>, stream: &StreamId, after: u64, limit: usiz
     rows.map(|body| serde_json::from_str(&body.map_err(sql(&context))?).map_err(json(&what))).collect()
 }
 
+/// Why an update of mail `id` changed no row: `conflict` (it is there, but
+/// `not_now` says why it could not change) or `not_found`.
+fn unchanged_mail(tx: &Transaction<'_>, id: MailId, not_now: &str, context: &str) -> Result<Error, Error> {
+    let exists =
+        tx.prepare_cached("SELECT 1 FROM outbox WHERE id = ?1").and_then(|mut s| s.exists([id.to_string()])).map_err(sql(context))?;
+    Ok(if exists {
+        Error::Conflict { reason: format!("mail `{id}` {not_now}") }
+    } else {
+        Error::NotFound { kind: "mail", id: id.to_string() }
+    })
+}
+
 fn outbox_entry(mail: &str, delivery: &str) -> Result<OutboxEntry, Error> {
     Ok(OutboxEntry {
         mail: serde_json::from_str(mail).map_err(json("a queued mail"))?,
@@ -397,15 +409,7 @@ impl Store for SqliteStore {
             if changed == 1 {
                 return Ok(());
             }
-            let exists = tx
-                .prepare_cached("SELECT 1 FROM outbox WHERE id = ?1")
-                .and_then(|mut s| s.exists([id.to_string()]))
-                .map_err(sql(&context))?;
-            Err(if exists {
-                Error::Conflict { reason: format!("mail `{id}` was already sent") }
-            } else {
-                Error::NotFound { kind: "mail", id: id.to_string() }
-            })
+            Err(unchanged_mail(tx, id, "was already sent", &context)?)
         })
     }
 
@@ -423,15 +427,7 @@ impl Store for SqliteStore {
             if changed == 1 {
                 return Ok(());
             }
-            let exists = tx
-                .prepare_cached("SELECT 1 FROM outbox WHERE id = ?1")
-                .and_then(|mut s| s.exists([id.to_string()]))
-                .map_err(sql(&context))?;
-            Err(if exists {
-                Error::Conflict { reason: format!("mail `{id}` is not parked") }
-            } else {
-                Error::NotFound { kind: "mail", id: id.to_string() }
-            })
+            Err(unchanged_mail(tx, id, "is not parked", &context)?)
         })
     }
 
