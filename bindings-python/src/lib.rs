@@ -7,6 +7,7 @@
 mod center;
 mod clock;
 mod commands;
+mod logging;
 mod mailer;
 mod program;
 mod session;
@@ -24,6 +25,8 @@ mod _native {
     use super::clock::PyManualClock;
     #[pymodule_export]
     use super::commands::PyCommand;
+    #[pymodule_export]
+    use super::logging::enable_logging;
     #[pymodule_export]
     use super::program::PyProgram;
     #[pymodule_export]

@@ -58,6 +58,7 @@ from ._native import (
     Usage,
     User,
     __version__,
+    enable_logging,
 )
 
 __all__ = [
@@ -115,4 +116,5 @@ __all__ = [
     "Usage",
     "User",
     "UserId",
+    "enable_logging",
 ]

@@ -61,7 +61,16 @@ __all__ = [
     "StorageError",
     "Usage",
     "User",
+    "enable_logging",
 ]
+
+def enable_logging(level: int | None = ...) -> None:
+    """Sends the library's log records at `level` (a `logging` level number,
+    default `logging.INFO`) and above to Python's `logging`, under loggers
+    named `partner_benefits.<module>`; `None` stops. Configure handlers and
+    levels as for any library; call it again after changing the loggers'
+    levels so the cached levels are read afresh.
+    """
 
 # ---------------------------------------------------------------- errors
 
