@@ -5,6 +5,7 @@
 mod blocking;
 mod migrate;
 mod pool;
+mod statements;
 mod tls;
 
 use std::path::PathBuf;
