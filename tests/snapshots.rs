@@ -70,6 +70,14 @@ impl Store for CountingStore {
         self.inner.changes(after, limit)
     }
 
+    fn vault_status(&self) -> Result<partner_benefits::store::VaultStatus, Error> {
+        self.inner.vault_status()
+    }
+
+    fn reseal_vault(&self, batch: u32) -> Result<partner_benefits::store::Resealed, Error> {
+        self.inner.reseal_vault(batch)
+    }
+
     fn requeue_mail(
         &self,
         id: partner_benefits::MailId,

@@ -155,6 +155,42 @@ fn a_0_1_0_file_renders_the_same_without_its_snapshots() {
     committed.check_unchanged();
 }
 
+/// Every key of the vault in the copy at `path` (never the committed file:
+/// even a read-only connection leaves side files beside it).
+fn vault_keys_in(path: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut statement = conn.prepare("SELECT key FROM vault ORDER BY product, slot").unwrap();
+    statement.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn b3_a_0_1_0_vault_is_sealed_in_place_and_reads_the_same() {
+    let committed = Committed::read();
+    let dir = tempfile::tempdir().unwrap();
+    let path = committed.copy_into(dir.path());
+    let keys = vault_keys_in(&path);
+    assert_eq!(keys.len(), 280, "the fixture's vault");
+    let in_clear = |path: &Path| {
+        let bytes = std::fs::read(path).unwrap();
+        keys.iter().filter(|k| bytes.windows(k.len()).any(|w| w == k.as_bytes())).count()
+    };
+    assert_eq!(in_clear(&path), keys.len(), "0.1.0 kept every key in clear");
+    let vault = partner_benefits::sealing::Keyring::new(partner_benefits::sealing::SealingKey::from_bytes(&[7; 32]).unwrap());
+    let options = partner_benefits_sqlite::SqliteOptions { vault, ..Default::default() };
+    let store = Arc::new(SqliteStore::open_with(&path, options).unwrap());
+    let center =
+        BenefitCenter::new(store, Arc::new(RecordingMailer::new()), Arc::new(ManualClock::new(render_at())), Catalog::builtin().unwrap());
+    assert_eq!(center.vault_status().unwrap().clear, 280);
+    while center.reseal_vault(100).unwrap().remaining > 0 {}
+    let status = center.vault_status().unwrap();
+    assert_eq!((status.clear, status.sealed.values().sum::<u64>()), (0, 280));
+    // Reveals (in the rendering) give the same keys from the sealed vault.
+    assert_same_text(&committed.expected, &render::render(&center).unwrap(), "rendering of the sealed 0.1.0 file");
+    drop(center);
+    assert_eq!(in_clear(&path), 0, "a key is still in clear in the sealed file");
+    committed.check_unchanged();
+}
+
 #[test]
 fn a_0_1_0_idempotency_record_still_answers() {
     let committed = Committed::read();

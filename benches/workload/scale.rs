@@ -125,6 +125,14 @@ impl Store for DiscardStore {
         Ok(Vec::new())
     }
 
+    fn vault_status(&self) -> Result<partner_benefits::store::VaultStatus, Error> {
+        Ok(partner_benefits::store::VaultStatus::default())
+    }
+
+    fn reseal_vault(&self, _batch: u32) -> Result<partner_benefits::store::Resealed, Error> {
+        Err(partner_benefits::store::no_vault_key())
+    }
+
     fn requeue_mail(
         &self,
         id: partner_benefits::MailId,

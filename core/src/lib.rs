@@ -24,6 +24,7 @@ mod program;
 mod record;
 mod refund;
 mod role_change;
+pub mod sealing;
 mod secret;
 mod session;
 mod state;
@@ -37,6 +38,7 @@ pub mod testing {
     pub use crate::state::*;
 }
 pub mod values;
+mod vault;
 mod views;
 
 /// The date-time crate of the API's [`Timestamp`] and durations, so a host
@@ -64,8 +66,9 @@ pub use program::{KeyPoolView, Program};
 pub use record::{EVENT_SCHEMA, SNAPSHOT_SCHEMA};
 pub use secret::LicenseKey;
 pub use session::Session;
-pub use store::{MemoryStore, Positioned, Store};
+pub use store::{MemoryStore, Positioned, Resealed, Store, VaultStatus};
 pub use values::{Email, Money, PartnerLevel};
+pub use vault::MAX_RESEAL_BATCH;
 pub use views::{
     AuditEntry, BenefitView, CancellationView, Category, MarketingContactView, OfferView, OrganizationView, PackageView, RequestView,
     RevealedKeys, Status, Usage, UserView,

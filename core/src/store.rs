@@ -45,6 +45,41 @@ pub fn key_already_stocked(position: usize) -> Error {
     }
 }
 
+/// How a store's key vault keeps its entries (see [`crate::sealing`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VaultStatus {
+    /// Entries kept in clear: stocked without a vault key (every entry of a
+    /// 0.1.0 file until it is sealed).
+    pub clear: u64,
+    /// Sealed entries per vault key id, ids in ascending order.
+    pub sealed: BTreeMap<String, u64>,
+    /// The id of the key this store seals new entries under, if it was given one.
+    pub sealing_key: Option<String>,
+}
+
+impl VaultStatus {
+    /// Entries [`Store::reseal_vault`] would still seal: those in clear and
+    /// those under a key other than the current one.
+    pub fn to_reseal(&self) -> u64 {
+        let current = self.sealing_key.as_deref();
+        self.clear + self.sealed.iter().filter(|(id, _)| Some(id.as_str()) != current).map(|(_, n)| n).sum::<u64>()
+    }
+}
+
+/// What one [`Store::reseal_vault`] call did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Entries sealed under the current key by this call.
+    pub resealed: u64,
+    /// Entries still in clear or under another key: call again until 0.
+    pub remaining: u64,
+}
+
+/// The refusal of a reseal by a store given no vault key to seal under.
+pub fn no_vault_key() -> Error {
+    Error::PreconditionFailed { reason: "no vault key was given to this store: open it with a vault key to seal its key vault".into() }
+}
+
 /// A serialized state of a stream at a version, to open without full replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
@@ -142,6 +177,14 @@ pub trait Store: Send + Sync {
     /// paging with the last position it saw never misses nor repeats an
     /// event, whoever commits meanwhile.
     fn changes(&self, after: u64, limit: usize) -> Result<Vec<Positioned>, Error>;
+    /// How the vault keeps its entries: in clear, or sealed under which keys.
+    fn vault_status(&self) -> Result<VaultStatus, Error>;
+    /// Seals up to `batch` entries that are in clear or under a key other
+    /// than the current one, in one transaction, and says how many remain:
+    /// a rotation is resumable, a call at a time, and readers see every key
+    /// throughout. [`no_vault_key`] when the store was given no vault key;
+    /// a store that keeps nothing at rest (memory) has nothing to seal.
+    fn reseal_vault(&self, batch: u32) -> Result<Resealed, Error>;
 }
 
 #[derive(Default)]
@@ -344,5 +387,14 @@ impl Store for MemoryStore {
                 Ok(Positioned { position, event: event.clone() })
             })
             .collect()
+    }
+
+    /// Memory keeps nothing at rest: its keys count as in clear.
+    fn vault_status(&self) -> Result<VaultStatus, Error> {
+        Ok(VaultStatus { clear: self.lock()?.vault.len() as u64, ..VaultStatus::default() })
+    }
+
+    fn reseal_vault(&self, _batch: u32) -> Result<Resealed, Error> {
+        Err(no_vault_key())
     }
 }

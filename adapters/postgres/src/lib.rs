@@ -7,13 +7,15 @@ mod migrate;
 mod pool;
 mod statements;
 mod tls;
+mod vault;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use partner_benefits::event::{RecordedEvent, StreamId};
 use partner_benefits::lifecycle::delivery::DeliveryState;
-use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Positioned, Snapshot, Store, key_already_stocked};
+use partner_benefits::sealing::Keyring;
+use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Positioned, Resealed, Snapshot, Store, VaultStatus};
 use partner_benefits::values::Code;
 use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, Timestamp};
 use postgres::IsolationLevel;
@@ -46,6 +48,11 @@ pub struct PostgresOptions {
     /// Needed by `verify-ca` and `verify-full`; with `prefer` or `require`
     /// it makes the chain checked too, as in libpq.
     pub ssl_root_cert: Option<PathBuf>,
+    /// The vault keys: with a current key, license keys are sealed at rest
+    /// and [`Store::reseal_vault`] seals those kept in clear or under a
+    /// previous key. A database holding keys sealed under a key not given
+    /// here is refused at connect. None by default (keys kept in clear).
+    pub vault: Keyring,
 }
 
 impl Default for PostgresOptions {
@@ -57,6 +64,7 @@ impl Default for PostgresOptions {
             schema: None,
             ssl_mode: None,
             ssl_root_cert: None,
+            vault: Keyring::none(),
         }
     }
 }
@@ -69,6 +77,7 @@ impl Default for PostgresOptions {
 pub struct PostgresStore {
     pool: Pool,
     target: String,
+    keyring: Keyring,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -192,12 +201,18 @@ impl PostgresStore {
             config.get_dbname().unwrap_or(""),
             options.schema.as_deref().map(|s| format!(" schema {s}")).unwrap_or_default(),
         );
+        let keyring = options.vault.clone();
         let pool = blocking::off_runtime(move || {
             let mut first = pool::open_client(&config, &tls, options.schema.as_deref(), options.connect_timeout)?;
             migrate::migrate(&mut first, options.schema.as_deref())?;
             Pool::new(config, tls, options.schema, options.connect_timeout, options.pool_size, options.acquire_timeout, first)
         })?;
-        Ok(Self { pool, target })
+        let store = Self { pool, target, keyring };
+        // Refused before any call: a vault opened without its key would fail
+        // only at the first reveal, after the host believed it open.
+        let sealed_under = store.pool.with(vault::sealed_under)?;
+        store.keyring.admit(&sealed_under)?;
+        Ok(store)
     }
 
     /// The schema version of the database (equal to [`SCHEMA_VERSION`] once open).
@@ -315,15 +330,7 @@ impl Store for PostgresStore {
                 }
             }
             if !keys.is_empty() {
-                let products: Vec<&str> = keys.iter().map(|k| k.product.as_str()).collect();
-                let slots = keys.iter().map(|k| to_i64(k.slot, "slot")).collect::<Result<Vec<_>, _>>()?;
-                let secrets: Vec<&str> = keys.iter().map(|k| k.key.reveal()).collect();
-                tx.execute(&st.lock_vault, &[]).map_err(fail("locking the vault"))?;
-                if let Some(row) = tx.query_opt(&st.first_stocked, &[&secrets]).map_err(fail("looking keys up in the vault"))? {
-                    let position: i64 = row.get(0);
-                    return Err(key_already_stocked(usize::try_from(position - 1).unwrap_or(0)));
-                }
-                tx.execute(&st.insert_keys, &[&products, &slots, &secrets]).map_err(fail("putting keys in the vault"))?;
+                vault::stock(&mut tx, &st, &self.keyring, &keys)?;
             }
             if !mail.is_empty() {
                 let ids: Vec<String> = mail.iter().map(|m| m.id.to_string()).collect();
@@ -346,26 +353,7 @@ impl Store for PostgresStore {
     }
 
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
-        let end = first + u64::from(count);
-        self.pool.with(|conn| {
-            let st = conn.st.vault_keys.clone();
-            let rows = conn
-                .client
-                .query(&st, &[&product.as_str(), &to_i64(first, "slot")?, &to_i64(end, "slot")?])
-                .map_err(fail("reading the key vault"))?;
-            let mut keys = Vec::with_capacity(rows.len());
-            for (expected, row) in (first..end).zip(rows.iter()) {
-                if to_u64(row.get(0), "slot")? != expected {
-                    break;
-                }
-                keys.push(LicenseKey::new(row.get::<_, String>(1)).map_err(|_| Error::storage("a stored license key is malformed"))?);
-            }
-            if keys.len() as u64 != u64::from(count) {
-                let missing = first + keys.len() as u64;
-                return Err(Error::storage(format!("vault slot {missing} of `{product}` is empty")));
-            }
-            Ok(keys)
-        })
+        self.pool.with(|conn| vault::read(conn, &self.keyring, product.as_str(), first, count))
     }
 
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
@@ -444,5 +432,12 @@ impl Store for PostgresStore {
             tx.commit().map_err(fail("committing the changes feed's numbers"))?;
             rows.iter().map(|r| Ok(Positioned { position: to_u64(r.get(0), "position")?, event: parse(r.get(1), "event")? })).collect()
         })
+    }
+    fn vault_status(&self) -> Result<VaultStatus, Error> {
+        self.pool.with(|conn| vault::status(conn, &self.keyring))
+    }
+
+    fn reseal_vault(&self, batch: u32) -> Result<Resealed, Error> {
+        self.pool.with(|conn| vault::reseal(conn, &self.keyring, batch))
     }
 }

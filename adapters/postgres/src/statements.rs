@@ -18,6 +18,11 @@ pub(crate) struct Statements {
     pub first_stocked: Statement,
     pub insert_keys: Statement,
     pub vault_keys: Statement,
+    pub sealed_under: Statement,
+    pub vault_status: Statement,
+    pub reseal_due: Statement,
+    pub reseal: Statement,
+    pub reseal_remaining: Statement,
     pub insert_idempotency: Statement,
     pub idempotency: Statement,
     pub insert_mail: Statement,
@@ -51,14 +56,29 @@ impl Statements {
             // Stocking commits queue on this lock, so two of them cannot both
             // find a key absent and both insert it (under any product).
             lock_vault: p("SELECT pg_advisory_xact_lock(hashtext('partner-benefits vault ' || current_schema()))")?,
-            // The first key already in the vault, or given earlier in the same commit.
+            // The first key already in the vault (in clear, or sealed under
+            // any key of the ring: $2 holds each key's fingerprints, $3 the
+            // key each belongs to), or given earlier in the same commit.
             first_stocked: p("SELECT n FROM ( \
                    SELECT t.k, t.n, row_number() OVER (PARTITION BY t.k ORDER BY t.n) AS seen \
                    FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n)) given \
                  WHERE seen > 1 OR EXISTS (SELECT 1 FROM pb_vault v WHERE v.key = given.k) \
+                    OR EXISTS (SELECT 1 FROM unnest($2::bytea[], $3::bigint[]) AS f(fp, n) \
+                               JOIN pb_vault v ON v.fingerprint = f.fp WHERE f.n = given.n) \
                  ORDER BY n LIMIT 1")?,
-            insert_keys: p("INSERT INTO pb_vault (product, slot, key) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])")?,
-            vault_keys: p("SELECT slot, key FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 ORDER BY slot")?,
+            insert_keys: p("INSERT INTO pb_vault (product, slot, key, key_id, sealed, fingerprint) \
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])")?,
+            vault_keys: p("SELECT slot, key, key_id, sealed FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 ORDER BY slot")?,
+            sealed_under: p("SELECT DISTINCT key_id FROM pb_vault WHERE key_id IS NOT NULL ORDER BY key_id")?,
+            vault_status: p("SELECT key_id, count(*) FROM pb_vault GROUP BY key_id")?,
+            // Entries not under the current key ($1); another resealer skips
+            // the rows this one holds.
+            reseal_due: p("SELECT product, slot, key, key_id, sealed FROM pb_vault WHERE key_id IS DISTINCT FROM $1 \
+                 ORDER BY product, slot LIMIT $2 FOR UPDATE SKIP LOCKED")?,
+            reseal: p("UPDATE pb_vault v SET key = NULL, key_id = $3, sealed = s.sealed, fingerprint = s.fingerprint \
+                 FROM unnest($1::text[], $2::bigint[], $4::bytea[], $5::bytea[]) AS s(product, slot, sealed, fingerprint) \
+                 WHERE v.product = s.product AND v.slot = s.slot")?,
+            reseal_remaining: p("SELECT count(*) FROM pb_vault WHERE key_id IS DISTINCT FROM $1")?,
             insert_idempotency: p("INSERT INTO pb_idempotency (organization, key, request, outcome) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (organization, key) DO NOTHING")?,
             idempotency: p("SELECT request, outcome FROM pb_idempotency WHERE organization = $1 AND key = $2")?,

@@ -206,6 +206,14 @@ impl Store for ReplayOnly {
         self.0.changes(after, limit)
     }
 
+    fn vault_status(&self) -> Result<partner_benefits::store::VaultStatus, Error> {
+        self.0.vault_status()
+    }
+
+    fn reseal_vault(&self, batch: u32) -> Result<partner_benefits::store::Resealed, Error> {
+        self.0.reseal_vault(batch)
+    }
+
     fn requeue_mail(
         &self,
         id: partner_benefits::MailId,

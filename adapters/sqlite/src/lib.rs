@@ -8,6 +8,7 @@ mod error;
 mod open;
 mod schema;
 mod store;
+mod vault;
 
 pub use backup::{BackupProgress, BackupReport};
 pub use clock::SystemClock;

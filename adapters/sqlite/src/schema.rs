@@ -18,7 +18,7 @@ pub const APPLICATION_ID: i32 = 0x5042_454E;
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     // 1: streams with their versions, events, the key vault, idempotency records, the outbox.
     "
     CREATE TABLE counters (
@@ -101,6 +101,32 @@ const MIGRATIONS: [&str; 4] = [
     UPDATE events SET position = numbered.position
     FROM numbered WHERE events.stream = numbered.stream AND events.version = numbered.version;
     CREATE UNIQUE INDEX events_position ON events (position);
+    ",
+    // 5: license keys sealed at rest. An entry is either in clear (`key`, as
+    // every 0.1.0 entry is until it is sealed) or sealed (`key_id`, `sealed`,
+    // `fingerprint` together). The table is rebuilt because SQLite cannot
+    // drop the NOT NULL of `key`; the connection's secure_delete zeroes the
+    // old table's pages. The fingerprint is not UNIQUE for the reason
+    // migration 3's index is not.
+    "
+    CREATE TABLE vault_sealed (
+        product     TEXT NOT NULL,
+        slot        INTEGER NOT NULL,
+        key         TEXT,
+        key_id      TEXT,
+        sealed      BLOB,
+        fingerprint BLOB,
+        PRIMARY KEY (product, slot),
+        CHECK ((key IS NULL) = (sealed IS NOT NULL)
+               AND (sealed IS NULL) = (key_id IS NULL)
+               AND (sealed IS NULL) = (fingerprint IS NULL))
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO vault_sealed (product, slot, key) SELECT product, slot, key FROM vault;
+    DROP TABLE vault;
+    ALTER TABLE vault_sealed RENAME TO vault;
+    CREATE INDEX vault_key ON vault (key) WHERE key IS NOT NULL;
+    CREATE INDEX vault_fingerprint ON vault (fingerprint) WHERE fingerprint IS NOT NULL;
+    CREATE INDEX vault_key_id ON vault (key_id);
     ",
 ];
 

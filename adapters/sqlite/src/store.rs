@@ -5,13 +5,14 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use partner_benefits::lifecycle::delivery::DeliveryState;
-use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Positioned, Snapshot, key_already_stocked};
+use partner_benefits::sealing::Keyring;
+use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Positioned, Resealed, Snapshot, VaultStatus};
 use partner_benefits::values::Code;
 use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, RecordedEvent, Store, StreamId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::error::{int, is_constraint, json, sql, uint};
-use crate::{open, schema};
+use crate::{open, schema, vault};
 
 /// How hard SQLite works to make a commit survive a power cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,11 +34,16 @@ pub struct SqliteOptions {
     /// How long a writer waits for another writer's lock before giving up
     /// with `conflict` (5 seconds by default).
     pub busy_timeout: Duration,
+    /// The vault keys: with a current key, license keys are sealed at rest
+    /// and [`Store::reseal_vault`] seals those kept in clear or under a
+    /// previous key. A file holding keys sealed under a key not given here
+    /// is refused at open. None by default (keys kept in clear, as 0.1.0 did).
+    pub vault: Keyring,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        Self { synchronous: Synchronous::Full, busy_timeout: Duration::from_secs(5) }
+        Self { synchronous: Synchronous::Full, busy_timeout: Duration::from_secs(5), vault: Keyring::none() }
     }
 }
 
@@ -50,6 +56,7 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
+    keyring: Keyring,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -71,7 +78,10 @@ impl SqliteStore {
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
         let conn = open::open(&path, &options, schema::SCHEMA_VERSION)?;
-        Ok(Self { conn: Mutex::new(conn), path })
+        // Refused before any call: a vault opened without its key would fail
+        // only at the first reveal, after the host believed it open.
+        options.vault.admit(&vault::sealed_under(&conn, &path.display().to_string())?)?;
+        Ok(Self { conn: Mutex::new(conn), path, keyring: options.vault })
     }
 
     /// Creates a store file holding an older schema version, to test
@@ -224,10 +234,7 @@ impl Store for SqliteStore {
             let delivery = serde_json::to_string(&DeliveryState::Pending).map_err(|e| Error::storage(e.to_string()))?;
             mails.push((mail.id.to_string(), body, delivery));
         }
-        let mut keys = Vec::with_capacity(commit.keys.len());
-        for key in &commit.keys {
-            keys.push((key.product.as_str(), int(key.slot, "vault slot")?, key.key.reveal(), key.slot));
-        }
+        let keys = vault::prepare(&self.keyring, &commit.keys)?;
 
         let context = "committing";
         self.write(context, |tx| {
@@ -285,24 +292,7 @@ impl Store for SqliteStore {
                     })?;
             }
             if !keys.is_empty() {
-                // A key is stocked once under any product (B7). Writers are
-                // serialized by the IMMEDIATE transaction, so no other commit
-                // can insert the same key between this look-up and the insert.
-                let mut stocked = tx.prepare_cached("SELECT 1 FROM vault WHERE key = ?1 LIMIT 1").map_err(sql(context))?;
-                let mut insert = tx.prepare_cached("INSERT INTO vault (product, slot, key) VALUES (?1, ?2, ?3)").map_err(sql(context))?;
-                for (position, (product, slot, key, shown_slot)) in keys.iter().enumerate() {
-                    // Looked up before each insert, so a key twice in this commit is found too.
-                    if stocked.exists([key]).map_err(sql(context))? {
-                        return Err(key_already_stocked(position));
-                    }
-                    insert.execute(params![product, slot, key]).map_err(|e| {
-                        if is_constraint(&e) {
-                            Error::Conflict { reason: format!("vault slot {shown_slot} of `{product}` is taken") }
-                        } else {
-                            sql(context)(e)
-                        }
-                    })?;
-                }
+                vault::stock(tx, &keys, context)?;
             }
             if !mails.is_empty() {
                 let mut insert =
@@ -338,26 +328,8 @@ impl Store for SqliteStore {
     }
 
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
-        let context = format!("reading the vault of `{product}`");
         let end = first.checked_add(u64::from(count)).ok_or_else(|| Error::storage("vault slot range overflows"))?;
-        let found: Vec<(i64, String)> = self.read(&context, |tx| {
-            let mut statement = tx
-                .prepare_cached("SELECT slot, key FROM vault WHERE product = ?1 AND slot >= ?2 AND slot < ?3 ORDER BY slot")
-                .map_err(sql(&context))?;
-            let rows = statement
-                .query_map(params![product.as_str(), int(first, "vault slot")?, int(end, "vault slot")?], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(sql(&context))?;
-            rows.collect::<Result<_, _>>().map_err(sql(&context))
-        })?;
-        let mut found = found.into_iter();
-        (first..end)
-            .map(|slot| match found.next() {
-                Some((stored, key)) if uint(stored, "vault slot")? == slot => {
-                    LicenseKey::new(key).map_err(|_| Error::storage(format!("vault slot {slot} of `{product}` holds an unusable key")))
-                }
-                _ => Err(Error::storage(format!("vault slot {slot} of `{product}` is empty"))),
-            })
-            .collect()
+        self.read(&format!("reading the vault of `{product}`"), |tx| vault::read(tx, &self.keyring, product.as_str(), first, end))
     }
 
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
@@ -458,5 +430,38 @@ impl Store for SqliteStore {
                 Ok(Positioned { position: uint(*position, "position")?, event: serde_json::from_str(body).map_err(json("an event"))? })
             })
             .collect()
+    }
+
+    fn vault_status(&self) -> Result<VaultStatus, Error> {
+        self.read("reading the vault's status", |tx| vault::status(tx, &self.keyring))
+    }
+
+    fn reseal_vault(&self, batch: u32) -> Result<Resealed, Error> {
+        let done = self.write("resealing the vault", |tx| vault::reseal(tx, &self.keyring, batch))?;
+        if done.remaining == 0 {
+            self.scrub_log()?;
+        }
+        Ok(done)
+    }
+}
+
+impl SqliteStore {
+    /// Empties the write-ahead log once the vault is sealed: its older
+    /// frames still hold pages from before (secure_delete has zeroed the
+    /// file's own copies). Another connection reading keeps them; the
+    /// sealing stays done and a later reseal call scrubs again.
+    fn scrub_log(&self) -> Result<(), Error> {
+        let conn = self.lock()?;
+        let context = format!("truncating the write-ahead log of `{}`", self.path.display());
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(sql(&context))?;
+        if busy != 0 {
+            return Err(Error::storage(format!(
+                "the key vault of `{}` is sealed, but its write-ahead log still holds pages from before because another \
+                 connection is reading; reseal again when it is done",
+                self.path.display()
+            )));
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 pub mod changes;
+pub mod vault;
 
 use chrono::{Duration, TimeZone, Utc};
 
