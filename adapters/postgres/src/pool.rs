@@ -1,79 +1,98 @@
-//! A small, bounded connection pool with prepared statements per connection,
-//! and a connect that never hangs.
+//! The connection pool: [r2d2](https://docs.rs/r2d2), with a manager that
+//! opens a connection the way this store needs (a connect that never hangs,
+//! the session set up, the statements prepared) and drops a broken one.
 
 use std::sync::mpsc;
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use partner_benefits::Error;
 use postgres::{Client, Config};
+use scheduled_thread_pool::{OnPoolDropBehavior, ScheduledThreadPool};
 
 use crate::blocking::off_runtime;
 use crate::describe;
 use crate::statements::Statements;
 use crate::tls::Tls;
 
+/// How long a connection may take to answer the check after a failed call.
+const CHECK: Duration = Duration::from_secs(1);
+/// r2d2 tries a failed connect again with a growing delay of at most half
+/// its `connection_timeout` (a caller's own wait is `acquire_timeout`): a
+/// pool whose server is back opens a connection within a second.
+const RETRY_CEILING: Duration = Duration::from_secs(2);
+/// Larger pools are capped (r2d2 reserves room for all of them up front).
+const MOST_CONNECTIONS: usize = 1000;
+
 /// One open connection and its prepared statements.
 pub(crate) struct Conn {
     pub client: Client,
     pub st: Statements,
+    /// A call failed and the server did not answer the check after: not to be reused.
+    broken: bool,
 }
 
-struct Slots {
-    idle: Vec<Conn>,
-    open: usize,
-}
+/// Why the last connect failed, kept until one succeeds.
+type Failure = Arc<Mutex<Option<String>>>;
 
-/// At most `size` connections; a caller waits up to `wait` for a free one.
-pub(crate) struct Pool {
+/// Opens connections for r2d2 and tells it which ones broke.
+struct Manager {
     config: Config,
     tls: Tls,
     schema: Option<String>,
     connect_timeout: Duration,
-    size: usize,
-    wait: Duration,
-    slots: Mutex<Slots>,
-    freed: Condvar,
+    /// The connection `PostgresStore::connect` opened (and migrated on), handed out first.
+    first: Mutex<Option<Conn>>,
+    failure: Failure,
 }
 
-/// A connection borrowed from the pool; goes back (or is dropped when broken) on drop.
-pub(crate) struct Lease<'p> {
-    pool: &'p Pool,
-    conn: Option<Conn>,
-    /// A call failed with a storage error: check the connection before reuse.
-    suspect: bool,
-}
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = Error;
 
-impl std::ops::Deref for Lease<'_> {
-    type Target = Conn;
-    #[allow(clippy::expect_used)] // INVARIANT: `conn` is Some until drop
-    fn deref(&self) -> &Conn {
-        self.conn.as_ref().expect("a lease holds a connection until dropped")
-    }
-}
-
-impl std::ops::DerefMut for Lease<'_> {
-    #[allow(clippy::expect_used)] // INVARIANT: `conn` is Some until drop
-    fn deref_mut(&mut self) -> &mut Conn {
-        self.conn.as_mut().expect("a lease holds a connection until dropped")
-    }
-}
-
-impl Drop for Lease<'_> {
-    fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else { return };
-        // A dropped server connection may not show as closed until used:
-        // after a failure, ask the server before giving it to the next caller.
-        let broken = conn.client.is_closed() || (self.suspect && conn.client.is_valid(Duration::from_secs(1)).is_err());
-        if let Ok(mut slots) = self.pool.slots.lock() {
-            if broken {
-                slots.open = slots.open.saturating_sub(1);
-            } else {
-                slots.idle.push(conn);
-            }
+    fn connect(&self) -> Result<Conn, Error> {
+        if let Some(conn) = self.first.lock().ok().and_then(|mut first| first.take()) {
+            return Ok(conn);
         }
-        self.pool.freed.notify_one();
+        let opened = open_client(&self.config, &self.tls, self.schema.as_deref(), self.connect_timeout).and_then(wrap);
+        if let Ok(mut failure) = self.failure.lock() {
+            *failure = opened.as_ref().err().map(message);
+        }
+        opened
     }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Error> {
+        conn.client.is_valid(CHECK).map_err(|e| Error::storage(format!("the PostgreSQL connection does not answer: {}", describe(&e))))
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.broken || conn.client.is_closed()
+    }
+}
+
+/// Sends r2d2's reports (a connect that failed, tried again in the
+/// background) to `tracing`. They carry the store's own message, which
+/// never holds the password, never the configuration.
+#[derive(Debug)]
+struct Report;
+
+impl r2d2::HandleError<Error> for Report {
+    fn handle_error(&self, error: Error) {
+        tracing::warn!(code = error.code(), "{}; the pool tries again", message(&error));
+    }
+}
+
+/// A storage error's message, without the "storage error:" in front.
+fn message(error: &Error) -> String {
+    match error {
+        Error::Storage { message } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn wrap(mut client: Client) -> Result<Conn, Error> {
+    let st = Statements::prepare(&mut client).map_err(|e| Error::storage(format!("cannot prepare statements: {}", describe(&e))))?;
+    Ok(Conn { client, st, broken: false })
 }
 
 /// Opens a client, bounding the whole connect (socket and handshake) by `timeout`.
@@ -109,11 +128,31 @@ pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The threads that open connections; a store dropped drops the connects it
+/// still meant to try again.
+fn workers(threads: usize) -> ScheduledThreadPool {
+    ScheduledThreadPool::builder()
+        .num_threads(threads)
+        .thread_name_pattern("pb-postgres-pool-{}")
+        .on_drop_behavior(OnPoolDropBehavior::DiscardPendingScheduled)
+        .build()
+}
+
+/// At most `size` connections, opened when a call needs one and kept until
+/// they break; a caller waits up to `wait` for a free one.
+pub(crate) struct Pool {
+    /// `None` only once dropped.
+    inner: Option<r2d2::Pool<Manager>>,
+    failure: Failure,
+    size: usize,
+    wait: Duration,
+}
+
 impl Drop for Pool {
     fn drop(&mut self) {
         // Closing a client blocks on its runtime: not on an async thread.
-        let idle = self.slots.get_mut().map(|slots| std::mem::take(&mut slots.idle)).unwrap_or_default();
-        off_runtime(move || drop(idle));
+        let inner = self.inner.take();
+        off_runtime(move || drop(inner));
     }
 }
 
@@ -127,87 +166,49 @@ impl Pool {
         wait: Duration,
         first: Client,
     ) -> Result<Self, Error> {
-        let pool = Self {
-            config,
-            tls,
-            schema,
-            connect_timeout,
-            size: size.max(1),
-            wait,
-            slots: Mutex::new(Slots { idle: Vec::new(), open: 0 }),
-            freed: Condvar::new(),
-        };
-        let conn = pool.wrap(first)?;
-        let mut slots = pool.lock()?;
-        slots.open = 1;
-        slots.idle.push(conn);
-        drop(slots);
-        Ok(pool)
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, Slots>, Error> {
-        self.slots.lock().map_err(|_| Error::storage("the PostgreSQL connection pool was poisoned by a panic"))
-    }
-
-    fn wrap(&self, mut client: Client) -> Result<Conn, Error> {
-        let st = Statements::prepare(&mut client).map_err(|e| Error::storage(format!("cannot prepare statements: {}", describe(&e))))?;
-        Ok(Conn { client, st })
+        let size = size.clamp(1, MOST_CONNECTIONS);
+        let failure = Failure::default();
+        let first = Mutex::new(Some(wrap(first)?));
+        let manager = Manager { config, tls, schema, connect_timeout, first, failure: failure.clone() };
+        let inner = r2d2::Pool::builder()
+            .max_size(u32::try_from(size).unwrap_or(1))
+            // No connection opened ahead of a call, none closed while it works.
+            .min_idle(Some(0))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            // A failed call checks its connection (`with`); a good one is not asked again.
+            .test_on_check_out(false)
+            .connection_timeout(RETRY_CEILING)
+            .error_handler(Box::new(Report))
+            .thread_pool(Arc::new(workers(size.min(3))))
+            .build_unchecked(manager);
+        Ok(Self { inner: Some(inner), failure, size, wait })
     }
 
     /// Runs `f` on a free connection; a connection on which `f` failed with
-    /// a `storage` error is checked before reuse and dropped when broken.
+    /// a `storage` error is checked, and dropped when it does not answer.
     pub(crate) fn with<T: Send>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Error> + Send) -> Result<T, Error> {
         off_runtime(|| {
-            let mut lease = self.get()?;
-            let result = f(&mut lease);
-            if matches!(result, Err(Error::Storage { .. })) {
-                lease.suspect = true;
+            let mut conn = self.get()?;
+            let result = f(&mut conn);
+            // A dropped server connection may not show as closed until used:
+            // after a failure, ask the server before the next caller gets it.
+            if matches!(result, Err(Error::Storage { .. })) && conn.client.is_valid(CHECK).is_err() {
+                conn.broken = true;
             }
             result
         })
     }
 
-    /// A free connection: an idle one, a new one while under `size`, or
-    /// the next one given back within `wait`.
-    pub(crate) fn get(&self) -> Result<Lease<'_>, Error> {
-        let deadline = Instant::now() + self.wait;
-        let mut slots = self.lock()?;
-        loop {
-            while let Some(conn) = slots.idle.pop() {
-                if conn.client.is_closed() {
-                    slots.open = slots.open.saturating_sub(1);
-                    continue;
-                }
-                return Ok(Lease { pool: self, conn: Some(conn), suspect: false });
+    /// A free connection within `wait`, or why there is none.
+    fn get(&self) -> Result<r2d2::PooledConnection<Manager>, Error> {
+        let Some(pool) = &self.inner else { return Err(Error::storage("the PostgreSQL connection pool is closed")) };
+        pool.get_timeout(self.wait).map_err(|_| {
+            let mut text = format!("no PostgreSQL connection was free within {} s (pool of {})", self.wait.as_secs_f32(), self.size);
+            if let Some(failure) = self.failure.lock().ok().and_then(|f| f.clone()) {
+                text.push_str(&format!("; opening one failed: {failure}"));
             }
-            if slots.open < self.size {
-                slots.open += 1;
-                drop(slots);
-                let opened = open_client(&self.config, &self.tls, self.schema.as_deref(), self.connect_timeout).and_then(|c| self.wrap(c));
-                return match opened {
-                    Ok(conn) => Ok(Lease { pool: self, conn: Some(conn), suspect: false }),
-                    Err(err) => {
-                        let mut slots = self.lock()?;
-                        slots.open = slots.open.saturating_sub(1);
-                        drop(slots);
-                        self.freed.notify_one();
-                        Err(err)
-                    }
-                };
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::storage(format!(
-                    "no PostgreSQL connection was free within {} s (pool of {})",
-                    self.wait.as_secs_f32(),
-                    self.size
-                )));
-            }
-            slots = self
-                .freed
-                .wait_timeout(slots, left)
-                .map_err(|_| Error::storage("the PostgreSQL connection pool was poisoned by a panic"))?
-                .0;
-        }
+            Error::storage(text)
+        })
     }
 }
