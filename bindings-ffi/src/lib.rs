@@ -21,6 +21,7 @@ pub mod logging;
 mod mail;
 mod outcome;
 mod record;
+mod vault;
 mod views;
 
 pub mod host;
@@ -36,6 +37,7 @@ pub use keys::Keys;
 pub use mail::{DispatchReport, Mail, OutboxEntry};
 pub use outcome::Outcome;
 pub use record::Fields;
+pub use vault::{Resealed, SealedUnder, VaultStatus, batch as reseal_batch, keyring};
 pub use views::{
     AuditEntry, Benefit, Cancellation, Change, KeyPool, MarketingContact, Money, Offer, Organization, Package, Request, Usage, User,
     feed_page,

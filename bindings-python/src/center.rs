@@ -4,11 +4,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
+use partner_benefits::sealing::Keyring;
 use partner_benefits::{BenefitCenter, Error, MailId, Mailer, OrganizationId, Program, Session, UserId};
 use partner_benefits_bindings::host::{self, HostOptions, Target, postgres_url};
 use partner_benefits_bindings::python::convert::{id, run};
 use partner_benefits_bindings::python::errors::to_py;
-use partner_benefits_bindings::{AuditEntry, Change, DispatchReport, Organization, OutboxEntry, feed_page};
+use partner_benefits_bindings::{
+    AuditEntry, Change, DispatchReport, Organization, OutboxEntry, Resealed, VaultStatus, feed_page, keyring, reseal_batch,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -93,6 +96,7 @@ pub struct PyBenefitCenter {
 impl PyBenefitCenter {
     /// Opens a center on `target` with the GIL released (connecting may
     /// take seconds), through the set-up the Kotlin binding uses too.
+    #[allow(clippy::too_many_arguments)] // one per keyword argument of `open`, in its order
     fn build(
         py: Python<'_>,
         target: Target,
@@ -100,6 +104,7 @@ impl PyBenefitCenter {
         mailer: Option<Bound<'_, PyAny>>,
         stock_demo_keys: Option<bool>,
         catalog: Option<String>,
+        vault: Keyring,
         description: String,
     ) -> PyResult<Self> {
         let host_mailer = host_mailer(mailer)?;
@@ -108,6 +113,7 @@ impl PyBenefitCenter {
             mailer: host_mailer.clone().map(|host| host as Arc<dyn Mailer>),
             stock_demo_keys,
             catalog,
+            vault,
         };
         let center = run(py, move || host::open(&target, options))?;
         Ok(Self { handle: Handle::new(center), host_mailer, description })
@@ -132,13 +138,22 @@ impl PyBenefitCenter {
     /// true; by default only under a `ManualClock`. `catalog` is a catalog
     /// document as JSON (default: the built-in one).
     ///
+    /// `vault_key` (32 `bytes` from the host's secret manager) seals license
+    /// keys at rest (XChaCha20-Poly1305); `reseal_vault()` seals those kept
+    /// in clear. Without it keys are kept in clear, as 0.1.0 did. A store
+    /// whose keys are sealed under a key not given raises `StorageError` and
+    /// is left unchanged. `previous_vault_keys` are keys being rotated out:
+    /// they open what they sealed until `reseal_vault()` has moved every
+    /// entry under `vault_key`. A key of another length raises `InvalidInput`.
+    ///
     /// A malformed URL, an unreachable server, a failed login, a database of
     /// a newer schema, or an unusable file raises `StorageError`. The GIL is
     /// released while connecting. `repr(center)` shows the target with any
     /// password replaced by `***`. Use it in a `with` block, or call
     /// `close()`, to release the store when done.
     #[staticmethod]
-    #[pyo3(signature = (target, clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
+    #[pyo3(signature = (target, clock = None, mailer = None, stock_demo_keys = None, catalog = None, vault_key = None, previous_vault_keys = Vec::new()))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
     fn open(
         py: Python<'_>,
         target: &Bound<'_, PyAny>,
@@ -146,7 +161,10 @@ impl PyBenefitCenter {
         mailer: Option<Bound<'_, PyAny>>,
         stock_demo_keys: Option<bool>,
         catalog: Option<String>,
+        vault_key: Option<Vec<u8>>,
+        previous_vault_keys: Vec<Vec<u8>>,
     ) -> PyResult<Self> {
+        let vault = keyring(vault_key.as_deref(), &previous_vault_keys).map_err(|e| to_py(py, &e))?;
         // Only a `str` is a URL: a `pathlib.Path` folds `//` and is always a file.
         let url = target.cast::<PyString>().ok().and_then(|s| s.to_cow().ok().and_then(|text| postgres_url(&text)));
         let target = match url {
@@ -154,7 +172,7 @@ impl PyBenefitCenter {
             None => Target::Sqlite(target.extract::<PathBuf>()?),
         };
         let description = format!("BenefitCenter.open({})", PyString::new(py, &target.shown()).repr()?);
-        Self::build(py, target, clock, mailer, stock_demo_keys, catalog, description)
+        Self::build(py, target, clock, mailer, stock_demo_keys, catalog, vault, description)
     }
 
     /// A center keeping its data in memory, for tests and demos. Demo keys
@@ -168,7 +186,7 @@ impl PyBenefitCenter {
         stock_demo_keys: Option<bool>,
         catalog: Option<String>,
     ) -> PyResult<Self> {
-        Self::build(py, Target::Memory, clock, mailer, stock_demo_keys, catalog, "BenefitCenter.in_memory()".into())
+        Self::build(py, Target::Memory, clock, mailer, stock_demo_keys, catalog, Keyring::none(), "BenefitCenter.in_memory()".into())
     }
 
     /// The catalog in use, as JSON (a starting point for a host's own catalog).
@@ -244,6 +262,23 @@ impl PyBenefitCenter {
         let center = self.handle.center(py)?;
         let mail: MailId = id(py, mail_id)?;
         run(py, || center.requeue_mail(mail))
+    }
+
+    /// How the store keeps its key vault: entries in clear, sealed per
+    /// vault key id, and the key new entries are sealed under.
+    fn vault_status(&self, py: Python<'_>) -> PyResult<VaultStatus> {
+        let center = self.handle.center(py)?;
+        run(py, || center.vault_status()).map(Into::into)
+    }
+
+    /// Seals up to `batch` (1 to 10 000) entries kept in clear or under a
+    /// previous key under the vault key, in one transaction. Call until
+    /// `remaining` is 0; a stopped run resumes, and every key stays
+    /// readable. `PreconditionFailed` when opened without a vault key.
+    #[pyo3(signature = (batch = 1000))]
+    fn reseal_vault(&self, py: Python<'_>, batch: i64) -> PyResult<Resealed> {
+        let center = self.handle.center(py)?;
+        run(py, || center.reseal_vault(reseal_batch(batch))).map(Into::into)
     }
 
     /// Up to `limit` (1 to 10 000) committed events of every stream after

@@ -39,7 +39,7 @@ mod _native {
     #[pymodule_export]
     use partner_benefits_bindings::{
         AssignmentResult, AuditEntry, Benefit, Cancellation, Change, DispatchReport, KeyPool, Keys, Mail, MarketingContact, Money, Offer,
-        Organization, OutboxEntry, Outcome, Package, Request, Usage, User,
+        Organization, OutboxEntry, Outcome, Package, Request, Resealed, SealedUnder, Usage, User, VaultStatus,
     };
 
     #[pymodule_init]

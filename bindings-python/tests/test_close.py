@@ -123,7 +123,7 @@ def test_every_call_after_close_is_a_storage_error(tmp_path: Path, clock: pb.Man
     center.close()  # again: nothing happens
     assert center.closed
     methods = {"catalog_json", "now", "create_organization", "session", "program", "process_due"}
-    methods |= {"dispatch_mail", "outbox", "audit_log", "changes", "requeue_mail"}
+    methods |= {"dispatch_mail", "outbox", "audit_log", "changes", "requeue_mail", "vault_status", "reseal_vault"}
     assert {name for name, _ in calls if name.startswith("BenefitCenter.")} == {f"BenefitCenter.{m}" for m in methods}
     for name, call in [*calls, ("keyed session", keyed.organization), ("with", center.__enter__)]:
         with pytest.raises(pb.StorageError) as raised:

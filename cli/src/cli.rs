@@ -1,9 +1,13 @@
 //! The command line's grammar (clap derive). Each subcommand's arguments
 //! live beside its code in `commands/`; their doc comments are `--help`.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
-use crate::commands::{assign, audit, backup, changes, dispatch, export, import, orgs, process_due, show, status, usage, users_import};
+use crate::commands::{
+    assign, audit, backup, changes, dispatch, export, import, orgs, process_due, show, status, usage, users_import, vault,
+};
 
 /// Runs a partner program's membership benefits from the shell: over the
 /// same SQLite file or PostgreSQL database the library and the bindings use.
@@ -18,6 +22,17 @@ pub struct Cli {
     /// path that does not exist is refused (`not_found`), not created.
     #[arg(long, global = true, value_name = "TARGET", env = "PARTNER_BENEFITS_DB", hide_env_values = true)]
     pub db: Option<String>,
+
+    /// A file holding the 32-byte vault key (raw, or 64 hex digits) that
+    /// seals license keys at rest. Needed to open a store whose vault is
+    /// sealed; new keys are sealed under it, and `vault reseal` seals the rest.
+    #[arg(long, global = true, value_name = "FILE", env = "PARTNER_BENEFITS_VAULT_KEY_FILE")]
+    pub vault_key_file: Option<PathBuf>,
+
+    /// A file holding a vault key being rotated out; repeat for several. It
+    /// opens what it sealed until `vault reseal` has moved all under the vault key.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub previous_vault_key_file: Vec<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -54,6 +69,19 @@ pub enum Command {
     Export(export::Args),
     /// Read an export into an empty store, all or nothing.
     Import(import::Args),
+    /// The key vault at rest: its status, and sealing it under the vault key.
+    #[command(subcommand)]
+    Vault(Vault),
+}
+
+/// `vault` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Vault {
+    /// Entries in clear and sealed per vault key id (never a key).
+    Status(vault::StatusArgs),
+    /// Seal every entry kept in clear or under a previous key under the
+    /// vault key, in batches; resumable.
+    Reseal(vault::ResealArgs),
 }
 
 /// `users` subcommands.

@@ -10,6 +10,7 @@ mod failure;
 mod open;
 mod output;
 mod progress;
+mod vault_keys;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;

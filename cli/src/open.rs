@@ -11,10 +11,11 @@ use std::sync::Arc;
 
 use partner_benefits::{BenefitCenter, Catalog, Error, Mailer, OrganizationId, Store, StreamId, SystemClock};
 use partner_benefits_host::{NoMailer, Target};
-use partner_benefits_postgres::PostgresStore;
-use partner_benefits_sqlite::SqliteStore;
+use partner_benefits_postgres::{PostgresOptions, PostgresStore};
+use partner_benefits_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::failure::Failure;
+use crate::vault_keys;
 
 /// The store behind a center, by kind, for what only one kind can tell.
 pub enum Backend {
@@ -70,9 +71,13 @@ pub fn open(target: &Target, create_missing: bool, mailer: Option<Arc<dyn Mailer
             if !create_missing && missing_file(path) {
                 return Err(Error::NotFound { kind: "store file", id: path.display().to_string() }.into());
             }
-            Backend::Sqlite(Arc::new(SqliteStore::open(path)?))
+            let options = SqliteOptions { vault: vault_keys::keyring(), ..SqliteOptions::default() };
+            Backend::Sqlite(Arc::new(SqliteStore::open_with(path, options)?))
         }
-        Target::Postgres(url) => Backend::Postgres(Arc::new(PostgresStore::connect(url)?)),
+        Target::Postgres(url) => {
+            let options = PostgresOptions { vault: vault_keys::keyring(), ..PostgresOptions::default() };
+            Backend::Postgres(Arc::new(PostgresStore::connect_with(url, options)?))
+        }
         // `Target::from_text` never names memory: a command line has nothing to keep there.
         other => return Err(Failure::Usage(format!("`{}` is not a store the command line opens", other.shown()))),
     };

@@ -6,9 +6,10 @@ mod demo_keys;
 
 use std::sync::Arc;
 
+use partner_benefits::sealing::Keyring;
 use partner_benefits::{BenefitCenter, Catalog, Clock, Error, Mailer, ManualClock, MemoryStore, Store, SystemClock};
-use partner_benefits_postgres::PostgresStore;
-use partner_benefits_sqlite::SqliteStore;
+use partner_benefits_postgres::{PostgresOptions, PostgresStore};
+use partner_benefits_sqlite::{SqliteOptions, SqliteStore};
 
 pub use demo_keys::{DEMO_KEYS_PER_POOL, stock_demo_keys};
 // Shared with the command line, so they live in their own crate.
@@ -26,6 +27,10 @@ pub struct HostOptions {
     pub stock_demo_keys: Option<bool>,
     /// The host's own catalog as JSON; none means the built-in catalog.
     pub catalog: Option<String>,
+    /// The vault key (32 bytes) that seals license keys at rest, and keys
+    /// being rotated out; none keeps keys in clear, as 0.1.0 did. Memory
+    /// keeps nothing at rest and does not use it.
+    pub vault: Keyring,
 }
 
 /// Opens a center on `target`: connects or creates the store (migrating
@@ -40,8 +45,10 @@ pub fn open(target: &Target, options: HostOptions) -> Result<BenefitCenter, Erro
     };
     let store: Arc<dyn Store> = match target {
         Target::Memory => Arc::new(MemoryStore::new()),
-        Target::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
-        Target::Postgres(url) => Arc::new(PostgresStore::connect(url)?),
+        Target::Sqlite(path) => Arc::new(SqliteStore::open_with(path, SqliteOptions { vault: options.vault, ..SqliteOptions::default() })?),
+        Target::Postgres(url) => {
+            Arc::new(PostgresStore::connect_with(url, PostgresOptions { vault: options.vault, ..PostgresOptions::default() })?)
+        }
     };
     let demo = options.stock_demo_keys.unwrap_or_else(|| target.stocks_demo_keys_by_default(options.clock.is_some()));
     let clock: Arc<dyn Clock> = match options.clock {

@@ -14,7 +14,10 @@ use super::program::Program;
 use super::session::Session;
 use crate::host::{self, HostOptions, Target};
 use crate::views::long;
-use crate::{AuditEntry, Change, DispatchReport, Organization, OutboxEntry, Timestamp, feed_page};
+use crate::{
+    AuditEntry, Change, DispatchReport, Organization, OutboxEntry, Resealed, Timestamp, VaultStatus, feed_page, keyring, reseal_batch,
+};
+use partner_benefits::sealing::Keyring;
 
 /// The entry point: owns the store, the mailer and the clock; hands out
 /// sessions (one user of one organization) and the program operator's
@@ -31,12 +34,14 @@ impl BenefitCenter {
         mailer: Option<Arc<dyn Mailer>>,
         stock_demo_keys: Option<bool>,
         catalog: Option<String>,
+        vault: Keyring,
     ) -> Result<Arc<Self>> {
         let options = HostOptions {
             clock: clock.map(|manual| manual.inner.clone()),
             mailer: mailer.map(|host| Arc::new(HostMailer(host)) as Arc<dyn core::Mailer>),
             stock_demo_keys,
             catalog,
+            vault,
         };
         Ok(Arc::new(Self { inner: host::open(target, options)? }))
     }
@@ -61,15 +66,32 @@ impl BenefitCenter {
     ///   program stocks real keys with `program().stockKeys(...)`).
     /// - `catalog`: the host's own program as catalog JSON; none means the
     ///   built-in catalog (see `catalogJson()`).
-    #[uniffi::constructor(default(clock = None, mailer = None, stock_demo_keys = None, catalog = None))]
+    /// - `vaultKey`: 32 bytes from the host's secret manager; license keys
+    ///   are then sealed at rest (XChaCha20-Poly1305) and `resealVault`
+    ///   seals those kept in clear. Null keeps them in clear, as 0.1.0 did.
+    ///   A store whose keys are sealed under a key not given is refused
+    ///   with a `Storage` error, changing nothing.
+    /// - `previousVaultKeys`: keys being rotated out; they open what they
+    ///   sealed until `resealVault` has moved every entry to `vaultKey`.
+    #[uniffi::constructor(default(
+        clock = None,
+        mailer = None,
+        stock_demo_keys = None,
+        catalog = None,
+        vault_key = None,
+        previous_vault_keys = []
+    ))]
     pub fn open(
         target: String,
         clock: Option<Arc<ManualClock>>,
         mailer: Option<Arc<dyn Mailer>>,
         stock_demo_keys: Option<bool>,
         catalog: Option<String>,
+        vault_key: Option<Vec<u8>>,
+        previous_vault_keys: Vec<Vec<u8>>,
     ) -> Result<Arc<Self>> {
-        Self::build(&Target::from_text(&target), clock, mailer, stock_demo_keys, catalog)
+        let vault = keyring(vault_key.as_deref(), &previous_vault_keys)?;
+        Self::build(&Target::from_text(&target), clock, mailer, stock_demo_keys, catalog, vault)
     }
 
     /// A center keeping its data in memory, for tests and demos. Arguments
@@ -81,7 +103,7 @@ impl BenefitCenter {
         stock_demo_keys: Option<bool>,
         catalog: Option<String>,
     ) -> Result<Arc<Self>> {
-        Self::build(&Target::Memory, clock, mailer, stock_demo_keys, catalog)
+        Self::build(&Target::Memory, clock, mailer, stock_demo_keys, catalog, Keyring::none())
     }
 
     /// The catalog in use, as JSON (a starting point for a host's own catalog).
@@ -128,6 +150,21 @@ impl BenefitCenter {
     pub fn requeue_mail(&self, mail_id: String) -> Result<()> {
         let mail: core::MailId = id(&mail_id)?;
         Ok(self.inner.requeue_mail(mail)?)
+    }
+
+    /// How the store keeps its key vault: entries in clear, sealed per
+    /// vault key id, and the key new entries are sealed under.
+    pub fn vault_status(&self) -> Result<VaultStatus> {
+        Ok(self.inner.vault_status()?.into())
+    }
+
+    /// Seals up to `batch` (1 to 10 000) entries kept in clear or under a
+    /// previous key under the vault key, in one transaction. Call until
+    /// `remaining` is 0; a stopped run resumes, and every key stays readable.
+    /// `PreconditionFailed` when the center was opened without a vault key.
+    #[uniffi::method(default(batch = 1000))]
+    pub fn reseal_vault(&self, batch: i64) -> Result<Resealed> {
+        Ok(self.inner.reseal_vault(reseal_batch(batch))?.into())
     }
 
     /// Every mail of the outbox with its delivery state.

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use super::convert::repr_fields;
 use crate::{
     AssignmentResult, AuditEntry, Benefit, Cancellation, Change, DispatchReport, Fields, KeyPool, Mail, MarketingContact, Offer,
-    Organization, OutboxEntry, Outcome, Package, Request, Usage, User,
+    Organization, OutboxEntry, Outcome, Package, Request, Resealed, SealedUnder, Usage, User, VaultStatus,
 };
 
 /// `__repr__` from a type's [`Fields`], leaving out those `hiding` names.
@@ -39,6 +39,9 @@ repr!(
     AssignmentResult,
     DispatchReport,
     OutboxEntry,
+    VaultStatus,
+    SealedUnder,
+    Resealed,
     // A body is long and says nothing a subject does not.
     Mail hiding ["body"],
 );

@@ -57,10 +57,13 @@ __all__ = [
     "Program",
     "RefundNotAllowed",
     "Request",
+    "Resealed",
+    "SealedUnder",
     "Session",
     "StorageError",
     "Usage",
     "User",
+    "VaultStatus",
     "enable_logging",
 ]
 
@@ -576,6 +579,51 @@ class DispatchReport:
     def __hash__(self) -> int: ...
 
 @final
+class SealedUnder:
+    """Sealed entries under one vault key."""
+
+    @property
+    def key_id(self) -> str:
+        """The vault key's id (16 hex digits, derived one way from the key)."""
+    @property
+    def entries(self) -> int:
+        """How many entries it seals."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class VaultStatus:
+    """How the store keeps its key vault."""
+
+    @property
+    def clear(self) -> int:
+        """Entries kept in clear (stocked without a vault key, as 0.1.0 did)."""
+    @property
+    def sealed(self) -> list[SealedUnder]:
+        """Sealed entries per vault key id, ids in ascending order."""
+    @property
+    def sealing_key(self) -> str | None:
+        """The id of the key new entries are sealed under; none without a vault key."""
+    @property
+    def to_reseal(self) -> int:
+        """Entries a reseal would still seal: in clear or under another key."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Resealed:
+    """What one reseal call did."""
+
+    @property
+    def resealed(self) -> int:
+        """Entries sealed under the current vault key by this call."""
+    @property
+    def remaining(self) -> int:
+        """Entries still in clear or under another key: call again until 0."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
 class KeyPool:
     """A key pool's counts (program side)."""
 
@@ -803,6 +851,8 @@ class BenefitCenter:
         mailer: Mailer | None = None,
         stock_demo_keys: bool | None = None,
         catalog: str | None = None,
+        vault_key: bytes | None = None,
+        previous_vault_keys: Sequence[bytes] = ...,
     ) -> BenefitCenter:
         """A center on a persistent store, chosen by `target`.
 
@@ -819,6 +869,14 @@ class BenefitCenter:
         Demo keys go into key pools never stocked when `stock_demo_keys` is
         true; by default only under a `ManualClock`. `catalog` is a catalog
         document as JSON (default: the built-in one).
+
+        `vault_key` (32 `bytes` from the host's secret manager) seals license
+        keys at rest (XChaCha20-Poly1305); `reseal_vault()` seals those kept
+        in clear. Without it keys are kept in clear, as 0.1.0 did. A store
+        whose keys are sealed under a key not given raises `StorageError` and
+        is left unchanged. `previous_vault_keys` are keys being rotated out:
+        they open what they sealed until `reseal_vault()` has moved every
+        entry under `vault_key`. A key of another length raises `InvalidInput`.
 
         A malformed URL, an unreachable server, a failed login, a database of
         a newer schema, or an unusable file raises `StorageError`. The GIL is
@@ -865,6 +923,16 @@ class BenefitCenter:
     def requeue_mail(self, mail_id: str) -> None:
         """Queues a parked mail again (`InvalidTransition` unless it is parked):
         the next dispatch tries it as if new.
+        """
+    def vault_status(self) -> VaultStatus:
+        """How the store keeps its key vault: entries in clear, sealed per
+        vault key id, and the key new entries are sealed under.
+        """
+    def reseal_vault(self, batch: int = 1000) -> Resealed:
+        """Seals up to `batch` (1 to 10 000) entries kept in clear or under a
+        previous key under the vault key, in one transaction. Call until
+        `remaining` is 0; a stopped run resumes, and every key stays
+        readable. `PreconditionFailed` when opened without a vault key.
         """
     def close(self) -> None:
         """Releases the store: a SQLite file is checkpointed (its `-wal` folded

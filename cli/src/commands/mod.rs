@@ -13,14 +13,16 @@ pub mod show;
 pub mod status;
 pub mod usage;
 pub mod users_import;
+pub mod vault;
 
-use crate::cli::{Cli, Command, Users};
+use crate::cli::{Cli, Command, Users, Vault};
 use crate::failure::Failure;
 use crate::open;
 
 /// Runs the subcommand `cli` names.
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let target = open::target(cli.db.as_deref())?;
+    crate::vault_keys::load(cli.vault_key_file.as_deref(), &cli.previous_vault_key_file)?;
     match cli.command {
         Command::Orgs(args) => orgs::run(&target, args),
         Command::Show(args) => show::run(&target, args),
@@ -35,5 +37,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Changes(args) => changes::run(&target, args),
         Command::Export(args) => export::run(&target, args),
         Command::Import(args) => import::run(&target, args),
+        Command::Vault(Vault::Status(args)) => vault::status(&target, args),
+        Command::Vault(Vault::Reseal(args)) => vault::reseal(&target, args),
     }
 }

@@ -88,7 +88,7 @@ impl Fixture {
 /// The binary with none of its environment variables set.
 pub fn bare() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("partner-benefits"));
-    for var in ["PARTNER_BENEFITS_DB", "PARTNER_BENEFITS_SMTP", "PARTNER_BENEFITS_MAIL_FROM"] {
+    for var in ["PARTNER_BENEFITS_DB", "PARTNER_BENEFITS_SMTP", "PARTNER_BENEFITS_MAIL_FROM", "PARTNER_BENEFITS_VAULT_KEY_FILE"] {
         cmd.env_remove(var);
     }
     cmd
