@@ -148,3 +148,41 @@ fn a_bad_export_or_a_store_in_use_changes_nothing() {
     assert_eq!(err.code(), "precondition_failed", "{err}");
     assert_eq!(exported(f.store.as_ref(), true).0, before);
 }
+
+#[test]
+fn an_address_and_a_language_0_1_0_took_but_the_door_now_refuses_still_load_and_get_mail() {
+    // 0.1.0 took `lee..legacy@contoso.com` and `de-AT-`; `Email::parse` and
+    // `Language::parse` refuse them now. Stored, they must load unchanged.
+    let f = Fixture::new();
+    let lee = f.admin().add_user_with_language("Lee Legacy", "lee@contoso.com", &[], Some("de-AT")).unwrap();
+    let (records, _) = exported(f.store.as_ref(), true);
+    let old: Vec<Record> = records
+        .iter()
+        .map(|r| {
+            let text = serde_json::to_string(r)
+                .unwrap()
+                .replace("\"lee@contoso.com\"", "\"lee..legacy@contoso.com\"")
+                .replace("\"de-AT\"", "\"de-AT-\"");
+            serde_json::from_str(&text).unwrap()
+        })
+        .collect();
+    assert_ne!(old, records, "the export named the address and the tag");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    transfer::import(&SqliteStore::open(&path).unwrap(), old).unwrap();
+    // A process that opens the file reads the events back from it.
+    let to = center_on(&f, Arc::new(SqliteStore::open(&path).unwrap()));
+    let admin = to.session(f.org, f.admin);
+    let user = admin.users().unwrap().into_iter().find(|u| u.id == lee).unwrap();
+    assert_eq!((user.email.as_str(), user.language.as_str()), ("lee..legacy@contoso.com", "de-AT-"));
+    // The same text at the door is refused.
+    for (email, language) in [("lee..legacy@contoso.com", None), ("lee2@contoso.com", Some("de-AT-"))] {
+        assert_eq!(admin.add_user_with_language("Lee Again", email, &[], language).unwrap_err().code(), "invalid_input");
+    }
+    // Mail still reaches it, in English: `de-AT-` has no templates of its own.
+    let package = admin.purchase_package("action-pack").unwrap();
+    admin.assign_user(benefit(&admin, package, "visual-studio").id, lee).unwrap();
+    let mail =
+        to.outbox().unwrap().into_iter().map(|e| e.mail).find(|m| m.to.iter().any(|t| t.as_str() == "lee..legacy@contoso.com")).unwrap();
+    assert_eq!(mail.language.as_str(), "en");
+}

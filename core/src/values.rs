@@ -5,25 +5,70 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, excerpt};
 
 /// An email address, kept lowercase so comparisons are exact.
-// INVARIANT: one `@`, a non-empty local part, a dotted domain, no spaces, ≤ 254 chars.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+///
+/// A new address (a command's argument) goes through [`Email::parse`]; an
+/// address read back from stored events, snapshots or an export is checked
+/// only as 0.1.0 checked it, so what was once accepted keeps loading with the
+/// same data (see [`Email::parse`] for what the door refuses since).
+// INVARIANT: trimmed and lowercase; one `@` with a non-empty local part before
+// it and a dotted domain after it, no white space, at most 254 bytes. From
+// `parse`, also an RFC 5322 dot-atom address lettre's `Address` accepts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "String")]
 pub struct Email(String);
 
+/// Longest address: RFC 5321's 256-octet path less its angle brackets.
+const MAX_EMAIL_LEN: usize = 254;
+
 impl Email {
-    /// Parses and normalizes an address; `field` names the argument in errors.
+    /// Parses and normalizes (trims, lowercases) a new address; `field` names
+    /// the argument in errors.
+    ///
+    /// Checked by the `email_address` crate, whose grammar lettre's `Address`
+    /// (the SMTP adapter) uses as well, narrowed to what every mail path can
+    /// address: a dot-atom local part of at most 64 characters (no quoted
+    /// string such as `"a b"@example.com`), a domain name with a dot (no IP
+    /// literal such as `a@[127.0.0.1]`, no display name), at most 254 bytes.
     pub fn parse(field: &str, text: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::invalid(field, format!("not a valid email address{why}"));
+        let email = text.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(Error::invalid(field, "an email address is required"));
+        }
+        if email.len() > MAX_EMAIL_LEN {
+            return Err(bad(": longer than 254 characters"));
+        }
+        let options = email_address::Options::default().with_required_tld().without_domain_literal().without_display_text();
+        match email_address::EmailAddress::parse_with_options(&email, options) {
+            Ok(parsed) if parsed.local_part().starts_with('"') => Err(bad(": quoted local parts are not accepted")),
+            Ok(_) => Ok(Self(email)),
+            Err(error) => {
+                use email_address::Error as E;
+                Err(bad(match error {
+                    E::MissingSeparator => ": `@` is missing",
+                    E::LocalPartTooLong => ": more than 64 characters before `@`",
+                    E::DomainTooFew => ": the domain has no dot",
+                    E::UnsupportedDomainLiteral => ": the domain is an IP address",
+                    _ => "",
+                }))
+            }
+        }
+    }
+
+    /// Reads a stored address with 0.1.0's check, which is looser than
+    /// [`Email::parse`] (it took `a..b@example.com`, `"x"@example.com`).
+    fn stored(text: &str) -> Result<Self, Error> {
         let trimmed = text.trim();
-        let bad = |reason: &str| Error::invalid(field, reason.to_string());
+        let bad = |reason: &str| Error::invalid("email", reason.to_string());
         if trimmed.is_empty() {
             return Err(bad("an email address is required"));
         }
-        if trimmed.len() > 254 || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if trimmed.len() > MAX_EMAIL_LEN || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("not a valid email address"));
         }
         let Some((local, domain)) = trimmed.split_once('@') else {
@@ -55,6 +100,7 @@ impl fmt::Display for Email {
 
 impl TryFrom<String> for Email {
     type Error = Error;
+    /// A new address, as [`Email::parse`] checks it.
     fn try_from(text: String) -> Result<Self, Error> {
         Self::parse("email", &text)
     }
@@ -64,6 +110,19 @@ impl From<Email> for String {
     fn from(email: Email) -> String {
         email.0
     }
+}
+
+impl<'de> Deserialize<'de> for Email {
+    /// Stored data: 0.1.0's check, so every file it wrote still loads.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_stored(deserializer, Self::stored)
+    }
+}
+
+/// Deserializes a value kept as text through `read`, its check for stored
+/// data: a value accepted once keeps loading where the door got stricter.
+fn read_stored<'de, D: Deserializer<'de>, T>(deserializer: D, read: fn(&str) -> Result<T, Error>) -> Result<T, D::Error> {
+    read(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
 }
 
 /// A three-letter ISO 4217 currency code such as `USD`.
@@ -203,19 +262,40 @@ impl From<Phone> for String {
     }
 }
 
-/// A language tag such as `en` or `zh-CN`.
+/// A language tag such as `en` or `zh-CN`, kept as given (case included).
+///
+/// A new tag (a command's argument, a catalog's language) goes through
+/// [`Language::parse`]; a tag read back from stored data is checked only as
+/// 0.1.0 checked it.
 // INVARIANT: 2 to 35 ASCII letters, digits and dashes, starting with a letter.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String", into = "String")]
+// From `parse`, also a well-formed BCP 47 tag (RFC 5646).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(into = "String")]
+#[schemars(description = "A BCP 47 language tag such as `en` or `zh-CN`.")]
 pub struct Language(String);
 
+/// Longest tag: RFC 5646 (4.4.1) sizes buffers for 35 characters.
+const MAX_LANGUAGE_LEN: usize = 35;
+
 impl Language {
-    /// Parses a language tag; `field` names the argument in errors.
+    /// Parses a new language tag, well-formed by BCP 47 (RFC 5646, checked
+    /// by `oxilangtag`) and at most 35 characters; `field` names the
+    /// argument in errors.
     pub fn parse(field: &str, text: &str) -> Result<Self, Error> {
-        let ok = (2..=35).contains(&text.len())
+        if text.len() <= MAX_LANGUAGE_LEN && oxilangtag::LanguageTag::parse(text).is_ok() {
+            Ok(Self(text.to_string()))
+        } else {
+            Err(Error::invalid(field, format!("`{}` is not a language tag", excerpt(text))))
+        }
+    }
+
+    /// Reads a stored tag with 0.1.0's check, which is looser than
+    /// [`Language::parse`] (it took `en-` and `e1`).
+    fn stored(text: &str) -> Result<Self, Error> {
+        let ok = (2..=MAX_LANGUAGE_LEN).contains(&text.len())
             && text.starts_with(|c: char| c.is_ascii_alphabetic())
             && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if ok { Ok(Self(text.to_string())) } else { Err(Error::invalid(field, format!("`{}` is not a language tag", excerpt(text)))) }
+        if ok { Ok(Self(text.to_string())) } else { Err(Error::invalid("language", format!("`{}` is not a language tag", excerpt(text)))) }
     }
 
     /// English, the fallback language of mail.
@@ -229,6 +309,13 @@ impl Language {
     }
 }
 
+impl<'de> Deserialize<'de> for Language {
+    /// Stored data: 0.1.0's check, so every file it wrote still loads.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_stored(deserializer, Self::stored)
+    }
+}
+
 impl fmt::Display for Language {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -237,6 +324,7 @@ impl fmt::Display for Language {
 
 impl TryFrom<String> for Language {
     type Error = Error;
+    /// A new tag, as [`Language::parse`] checks it.
     fn try_from(text: String) -> Result<Self, Error> {
         Self::parse("language", &text)
     }
@@ -359,11 +447,70 @@ impl FromStr for PartnerLevel {
 mod tests {
     use super::*;
 
+    /// Old check accepted, `Email::parse` refuses: each must still load from stored JSON.
+    const EMAILS_ONLY_STORED: [&str; 10] = [
+        "a..b@example.com",
+        ".avery@example.com",
+        "avery.@example.com",
+        "\"avery\"@example.com",
+        "avery@[127.0.0.1]",
+        "avery@-contoso.com",
+        "a<b>@example.com",
+        "avery(comment)@example.com",
+        "avery@contoso.com-",
+        "l0000000001l0000000002l0000000003l0000000004l0000000005l0000000006x@example.com",
+    ];
+
     #[test]
     fn emails_are_normalized_and_validated() {
         assert_eq!(Email::parse("e", " Avery@Contoso.COM ").unwrap().as_str(), "avery@contoso.com");
-        for bad in ["", "avery", "@contoso.com", "avery@contoso", "a b@c.com", "a@b..com", "a@b@c.com"] {
+        for good in ["o'brien+tag@mail.contoso.com", "a_b@contoso-ltd.co.uk", "jürgen@bücher.example", "x@b.c"] {
+            let email = Email::parse("e", good).unwrap();
+            assert_eq!(email.as_str(), good, "{good}");
+            // Whatever the door accepts reads back from storage unchanged.
+            assert_eq!(serde_json::from_value::<Email>(serde_json::json!(good)).unwrap(), email, "{good}");
+        }
+        let mut bad = vec!["", "  ", "avery", "@contoso.com", "avery@contoso", "a b@c.com", "a@b..com", "a@b@c.com", "Avery <a@b.com>"];
+        bad.extend(EMAILS_ONLY_STORED);
+        for bad in bad {
             assert_eq!(Email::parse("e", bad).unwrap_err().code(), "invalid_input", "{bad}");
+        }
+    }
+
+    #[test]
+    fn email_errors_say_why_in_a_few_words_and_never_echo_the_address() {
+        let long = format!("{}@example.com", "a".repeat(10_000));
+        for (text, reason) in [
+            ("", "an email address is required"),
+            ("avery.contoso.com", "not a valid email address: `@` is missing"),
+            ("avery@contoso", "not a valid email address: the domain has no dot"),
+            ("avery@[10.0.0.1]", "not a valid email address: the domain is an IP address"),
+            ("\"avery\"@contoso.com", "not a valid email address: quoted local parts are not accepted"),
+            (EMAILS_ONLY_STORED[9], "not a valid email address: more than 64 characters before `@`"),
+            (&long, "not a valid email address: longer than 254 characters"),
+            ("a..b@contoso.com", "not a valid email address"),
+        ] {
+            match Email::parse("admin_email", text).unwrap_err() {
+                Error::InvalidInput { field, reason: got } => assert_eq!((field.as_str(), got.as_str()), ("admin_email", reason), "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn stored_emails_load_with_the_0_1_0_check_though_the_door_refuses_them() {
+        for text in EMAILS_ONLY_STORED {
+            let stored: Email = serde_json::from_value(serde_json::json!(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(stored.as_str(), text);
+            assert_eq!(serde_json::to_value(&stored).unwrap(), serde_json::json!(text));
+            assert_eq!(Email::parse("email", text).unwrap_err().code(), "invalid_input", "{text}");
+            assert!(Email::try_from(text.to_string()).is_err(), "{text}");
+        }
+        // Stored data gets 0.1.0's normalization too.
+        assert_eq!(serde_json::from_str::<Email>(r#"" Avery@Contoso.COM ""#).unwrap().as_str(), "avery@contoso.com");
+        // Lenient is not anything: what 0.1.0 refused is still refused.
+        for text in ["", "avery", "a b@c.com", "avery@contoso", "a@b@c.com", "@contoso.com"] {
+            assert!(serde_json::from_value::<Email>(serde_json::json!(text)).is_err(), "{text}");
         }
     }
 
@@ -402,15 +549,53 @@ mod tests {
     }
 
     #[test]
-    fn phones_languages_and_codes_are_validated() {
+    fn phones_and_codes_are_validated() {
         assert!(Phone::parse("+1 (425) 555-0100").is_ok());
         assert!(Phone::parse("12").is_err());
         assert!(Phone::parse("call me").is_err());
-        assert!(Language::parse("l", "zh-CN").is_ok());
-        assert!(Language::parse("l", "1x").is_err());
         assert!(Code::parse("c", "action-pack").is_ok());
         assert!(Code::parse("c", "Action Pack").is_err());
         assert!(Currency::parse("USD").is_ok());
         assert!(Currency::parse("usd").is_err());
+    }
+
+    /// Old check accepted, `Language::parse` refuses: each must still load from stored JSON.
+    const LANGUAGES_ONLY_STORED: [&str; 6] = ["en-", "e1", "en--us", "abcdefghi", "en-abcdefghi", "zh-a"];
+
+    #[test]
+    fn languages_are_bcp_47_tags_kept_as_given() {
+        for good in ["en", "zh-CN", "de-CH-1996", "sr-Latn-RS", "EN-us", "zh-cmn-Hans-CN", "x-klingon", "i-klingon", "en-US-u-ca-gregory"] {
+            let language = Language::parse("l", good).unwrap();
+            assert_eq!(language.as_str(), good, "{good}");
+            assert_eq!(serde_json::from_value::<Language>(serde_json::json!(good)).unwrap(), language, "{good}");
+        }
+        // Kept as given: no case folding, so `EN-us` is not `en-US`.
+        assert_ne!(Language::parse("l", "EN-us").unwrap(), Language::parse("l", "en-US").unwrap());
+        let long = "en-US-u-ca-gregory-nu-latn-hc-h23-kf";
+        assert_eq!(long.len(), 36);
+        assert!(oxilangtag::LanguageTag::parse(long).is_ok(), "well-formed, refused only for its length");
+        let mut bad = vec!["", "1x", "e", "en_US", "en US", long, "fr-ç"];
+        bad.extend(LANGUAGES_ONLY_STORED);
+        for bad in bad {
+            let err = Language::parse("language", bad).unwrap_err();
+            assert_eq!(err.code(), "invalid_input", "{bad}");
+            assert!(err.to_string().contains(&format!("`{bad}` is not a language tag")), "{bad}: {err}");
+        }
+        let huge = "a".repeat(10_000);
+        assert!(Language::parse("language", &huge).unwrap_err().to_string().len() < 100);
+        assert_eq!(Language::english().as_str(), "en");
+    }
+
+    #[test]
+    fn stored_languages_load_with_the_0_1_0_check_though_the_door_refuses_them() {
+        for text in LANGUAGES_ONLY_STORED {
+            let stored: Language = serde_json::from_value(serde_json::json!(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!((stored.as_str(), serde_json::to_value(&stored).unwrap()), (text, serde_json::json!(text)));
+            assert_eq!(Language::parse("language", text).unwrap_err().code(), "invalid_input", "{text}");
+            assert!(Language::try_from(text.to_string()).is_err(), "{text}");
+        }
+        for text in ["", "1x", "en_US", "x", "a-very-long-tag-of-more-than-35-chars"] {
+            assert!(serde_json::from_value::<Language>(serde_json::json!(text)).is_err(), "{text}");
+        }
     }
 }

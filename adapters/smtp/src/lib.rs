@@ -294,3 +294,6 @@ fn tls_parameters(host: &str, ca_file: Option<&Path>) -> Result<TlsParameters, E
     }
     builder.build_rustls().map_err(|e| Error::InvalidInput { field: "tls".into(), reason: format!("cannot set up TLS: {e}") })
 }
+
+#[cfg(test)]
+mod tests;

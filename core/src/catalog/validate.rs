@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::{BenefitKind, CATALOG_SCHEMA_VERSION, Catalog};
 use crate::error::Error;
+use crate::values::Language;
 
 fn bad(field: String, reason: &str) -> Error {
     Error::InvalidCatalog { field, reason: reason.to_string() }
@@ -71,6 +72,10 @@ fn validate_kind(kind: &BenefitKind, at: &dyn Fn(&str) -> String) -> Result<(), 
         BenefitKind::Software { languages, os_types, keys, download_links, .. } => {
             if languages.is_empty() {
                 return Err(bad(at("kind.software.languages"), "at least one language"));
+            }
+            // The document was read as stored data is; a host's catalog is new input.
+            if let Some(l) = languages.iter().position(|language| Language::parse("language", language.as_str()).is_err()) {
+                return Err(bad(at(&format!("kind.software.languages[{l}]")), "not a language tag (BCP 47)"));
             }
             if os_types.is_empty() {
                 return Err(bad(at("kind.software.os_types"), "at least one OS type"));
@@ -151,6 +156,29 @@ mod tests {
             }
             *value.pointer_mut(pointer).unwrap() = serde_json::json!(MAX_CATALOG_DAYS);
             Catalog::from_json(&value.to_string()).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_catalog_language_is_a_bcp_47_tag() {
+        let builtin: serde_json::Value = serde_json::from_str(include_str!("mpn.json")).unwrap();
+        let (p, b) = (0..3)
+            .flat_map(|p| (0..12).map(move |b| (p, b)))
+            .find(|(p, b)| builtin.pointer(&format!("/packages/{p}/benefits/{b}/kind/software/languages")).is_some())
+            .unwrap();
+        let pointer = format!("/packages/{p}/benefits/{b}/kind/software/languages");
+        for (tag, ok) in [("pt-BR", true), ("sr-Latn-RS", true), ("en-", false), ("e1", false), ("zh-a", false)] {
+            let mut value = builtin.clone();
+            value.pointer_mut(&pointer).unwrap().as_array_mut().unwrap().push(serde_json::json!(tag));
+            match Catalog::from_json(&value.to_string()) {
+                Ok(_) => assert!(ok, "{tag} was accepted"),
+                Err(Error::InvalidCatalog { field, .. }) => {
+                    assert!(!ok, "{tag} was refused");
+                    let index = value.pointer(&pointer).unwrap().as_array().unwrap().len() - 1;
+                    assert_eq!(field, format!("packages[{p}].benefits[{b}].kind.software.languages[{index}]"));
+                }
+                Err(other) => panic!("unexpected {other:?}"),
+            }
         }
     }
 }
