@@ -42,7 +42,7 @@ fn removing_a_user_releases_seats_azure_and_technical_in_one_commit() {
     assert!(!admin.users().unwrap().iter().any(|u| u.id == leaver));
     // One seat, one subscription, one activation, the removal and the admins' mail.
     let log = f.store.read_events(&StreamId::Organization(f.org), before, usize::MAX).unwrap();
-    let kinds: Vec<String> = log.iter().map(|e| e.event.kind()).collect();
+    let kinds: Vec<&str> = log.iter().map(|e| e.event.kind()).collect();
     assert_eq!(kinds, ["seat_released", "seat_released", "technical_released", "user_removed", "mail_queued"]);
     // The technical benefit can be activated for someone else now.
     admin.activate_technical(hours, f.dev, "dev.alt@example.com").unwrap();

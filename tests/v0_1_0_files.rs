@@ -331,3 +331,27 @@ fn a_0_1_0_file_gets_a_changes_feed_of_all_its_events_and_new_ones_follow() {
     assert_eq!(new.iter().map(|c| (c.position, c.kind.as_str())).collect::<Vec<_>>(), [(last + 1, "user_added")]);
     committed.check_unchanged();
 }
+
+#[test]
+fn every_stored_event_kind_is_its_serialized_type() {
+    // `Event::kind` is a plain match (the feed and the audit log call it for
+    // every event); it must name each kind exactly as the stored JSON does.
+    let committed = Committed::read();
+    let dir = tempfile::tempdir().unwrap();
+    let path = committed.copy_into(dir.path());
+    let center = open(&path, Arc::new(ManualClock::new(render_at())), Arc::new(RecordingMailer::new()));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut after = 0;
+    loop {
+        let page = center.store().changes(after, 500).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for change in &page {
+            let json = serde_json::to_value(&change.event.event).unwrap();
+            assert_eq!(Some(change.event.event.kind()), json["type"].as_str(), "{json}");
+            seen.insert(change.event.event.kind());
+        }
+    }
+    assert_eq!(seen.len(), 30, "the fixture holds 30 of the kinds: {seen:?}");
+    committed.check_unchanged();
+}

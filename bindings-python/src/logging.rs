@@ -3,11 +3,12 @@
 //! after the library's modules (`partner_benefits.session`, ...). Opt-in, so
 //! a host that does not log pays nothing for it.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use partner_benefits_bindings::logging::{self, LogSink};
 use partner_benefits_bindings::python::errors::to_py;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use tracing::Level;
 
 /// Hands each line to the `log` facade, which `pyo3-log` forwards to Python.
@@ -26,16 +27,16 @@ impl LogSink for ToPythonLogging {
     }
 }
 
-/// The `pyo3-log` bridge, installed once per process.
+/// The `pyo3-log` bridge, installed once per process. `PyOnceLock` runs the
+/// install once even when threads call this at the same time (a second
+/// install would fail), waiting with the GIL released so it cannot deadlock.
 fn bridge(py: Python<'_>) -> PyResult<&'static pyo3_log::ResetHandle> {
-    static BRIDGE: OnceLock<pyo3_log::ResetHandle> = OnceLock::new();
-    if let Some(handle) = BRIDGE.get() {
-        return Ok(handle);
-    }
-    let handle = pyo3_log::Logger::new(py, pyo3_log::Caching::LoggersAndLevels)?
-        .install()
-        .map_err(|_| pyo3::exceptions::PyRuntimeError::new_err("another Rust logger is already installed in this process"))?;
-    Ok(BRIDGE.get_or_init(|| handle))
+    static BRIDGE: PyOnceLock<pyo3_log::ResetHandle> = PyOnceLock::new();
+    BRIDGE.get_or_try_init(py, || {
+        pyo3_log::Logger::new(py, pyo3_log::Caching::LoggersAndLevels)?
+            .install()
+            .map_err(|_| pyo3::exceptions::PyRuntimeError::new_err("another Rust logger is already installed in this process"))
+    })
 }
 
 /// Sends the library's log records at `level` (a `logging` level number,

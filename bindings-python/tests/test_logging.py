@@ -4,6 +4,8 @@ command with its organization, kind and outcome code, never a key."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -49,3 +51,28 @@ def test_none_stops_forwarding(world: World, records: pytest.LogCaptureFixture) 
     pb.enable_logging(logging.DEBUG)
     world.admin.add_user("Noor New", "noor@contoso.com")
     assert any(r.levelno == logging.DEBUG and "committed" in r.getMessage() for r in records.records)
+
+
+def test_first_calls_from_many_threads_at_once_all_succeed() -> None:
+    # A fresh interpreter: the bridge to `logging` is installed once per
+    # process, on the first call, and these are the first calls.
+    script = """
+import sys, threading
+import partner_benefits as pb
+barrier = threading.Barrier(8)
+failures = []
+def call():
+    barrier.wait()
+    try:
+        pb.enable_logging(20)
+    except Exception as e:
+        failures.append(repr(e))
+threads = [threading.Thread(target=call) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(failures), failures)
+sys.exit(1 if failures else 0)
+"""
+    for _ in range(5):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr

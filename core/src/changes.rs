@@ -46,7 +46,7 @@ impl From<&Positioned> for Change {
             version: recorded.version,
             at: recorded.at,
             actor: recorded.actor.to_string(),
-            kind: recorded.event.kind(),
+            kind: recorded.event.kind().to_owned(),
         }
     }
 }

@@ -318,7 +318,7 @@ impl From<&RecordedEvent> for AuditEntry {
             version: recorded.version,
             at: recorded.at,
             actor: recorded.actor.to_string(),
-            kind: recorded.event.kind(),
+            kind: recorded.event.kind().to_owned(),
             details: serde_json::to_string(&recorded.event).unwrap_or_default(),
         }
     }
