@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use partner_benefits::transfer::{self, Record, TransferCounts};
+use partner_benefits::sealing::Keyring;
+use partner_benefits::transfer::{self, ExportKeys, Record, TransferCounts};
 use partner_benefits::{BenefitCenter, Category, MemoryStore, RecordingMailer, Store};
 use partner_benefits_scenarios::*;
 use partner_benefits_sqlite::SqliteStore;
@@ -24,7 +25,7 @@ fn exported(store: &dyn Store, include_keys: bool) -> (Vec<Record>, TransferCoun
     let mut records = Vec::new();
     let counts = transfer::export(
         store,
-        include_keys,
+        if include_keys { ExportKeys::Clear } else { ExportKeys::Omit },
         &mut |r| {
             records.push(r);
             Ok(())
@@ -67,7 +68,7 @@ fn a_store_moves_whole_to_an_empty_one_with_its_keys() {
     assert!(counts.events > 20 && counts.keys == stocked && counts.mails > 0, "{counts:?}");
     let dir = tempfile::tempdir().unwrap();
     for target in [Arc::new(MemoryStore::new()) as Arc<dyn Store>, Arc::new(SqliteStore::open(dir.path().join("to.db")).unwrap())] {
-        assert_eq!(transfer::import(target.as_ref(), records.clone()).unwrap(), counts);
+        assert_eq!(transfer::import(target.as_ref(), records.clone(), &Keyring::none()).unwrap(), counts);
         let to = center_on(&f, Arc::clone(&target));
         assert_same(&f.center, &to);
         assert_eq!(exported(target.as_ref(), true).0.len(), records.len(), "the target exports as many records");
@@ -87,6 +88,64 @@ fn a_store_moves_whole_to_an_empty_one_with_its_keys() {
     }
 }
 
+fn sealed_export(store: &dyn Store, ring: &Keyring) -> Vec<Record> {
+    let mut records = Vec::new();
+    transfer::export(
+        store,
+        ExportKeys::Sealed(ring),
+        &mut |r| {
+            records.push(r);
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    records
+}
+
+#[test]
+fn b3_keys_exported_sealed_hold_none_in_clear_and_import_only_with_that_vault_key() {
+    let f = populated();
+    let package = f.admin().packages().unwrap()[0].id;
+    let windows = f.benefit(package, "windows-server").id;
+    let here = f.admin().get_keys(windows, "en", "x64").unwrap();
+    let old = partner_benefits::conformance::vault::ring(1, &[]);
+    let records = sealed_export(f.store.as_ref(), &old);
+    let sealed = records.iter().filter(|r| matches!(r, Record::SealedKey { .. })).count() as u64;
+    let stocked: u64 = PRODUCTS.iter().map(|p| f.center.program().key_pool(p).unwrap().stocked).sum();
+    assert_eq!(sealed, stocked);
+    assert!(!records.iter().any(|r| matches!(r, Record::Key { .. })));
+    // No key in the file's text: not the sentinel, not any revealed key.
+    let text: String = records.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
+    assert!(!text.contains(SENTINEL));
+    for key in &here.keys {
+        assert!(!text.contains(key.reveal()), "a revealed key is in clear in the sealed export");
+    }
+    // Without that vault key the import is refused and writes nothing.
+    for ring in [Keyring::none(), partner_benefits::conformance::vault::ring(2, &[])] {
+        let target = MemoryStore::new();
+        let err = transfer::import(&target, records.clone(), &ring).unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "{err}");
+        assert!(err.to_string().contains(old.current_id().unwrap()), "{err}");
+        assert!(target.organizations().unwrap().is_empty() && target.changes(0, 1).unwrap().is_empty());
+    }
+    // Into a store sealed under a new key, the old one given as previous: the same keys.
+    let dir = tempfile::tempdir().unwrap();
+    let new = partner_benefits::conformance::vault::ring(2, &[1]);
+    let options =
+        partner_benefits_sqlite::SqliteOptions { vault: partner_benefits::conformance::vault::ring(2, &[]), ..Default::default() };
+    let target: Arc<dyn Store> = Arc::new(SqliteStore::open_with(dir.path().join("to.db"), options).unwrap());
+    transfer::import(target.as_ref(), records, &new).unwrap();
+    let status = target.vault_status().unwrap();
+    assert_eq!((status.clear, status.sealed.values().sum::<u64>()), (0, stocked), "sealed anew under the target's key");
+    let to = center_on(&f, target);
+    assert_eq!(to.session(f.org, f.admin).get_keys(windows, "en", "x64").unwrap().keys, here.keys);
+    // Sealed needs a key to seal under.
+    let mut sink = |_: Record| Ok(());
+    let err = transfer::export(f.store.as_ref(), ExportKeys::Sealed(&Keyring::none()), &mut sink, &mut |_| {}).unwrap_err();
+    assert_eq!(err.code(), "precondition_failed");
+}
+
 #[test]
 fn b3_keys_leave_the_store_only_when_asked_for() {
     let f = populated();
@@ -99,7 +158,7 @@ fn b3_keys_leave_the_store_only_when_asked_for() {
     assert!(!format!("{with_keys:?}").contains(SENTINEL), "Debug of the records shows no key");
     // Imported without keys: the organizations are all there; the pools' keys are not.
     let target: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    transfer::import(target.as_ref(), records).unwrap();
+    transfer::import(target.as_ref(), records, &Keyring::none()).unwrap();
     let to = center_on(&f, Arc::clone(&target));
     let vs = to.session(f.org, f.admin).benefits_in(Category::VisualStudio).unwrap();
     assert_eq!(vs[0].assigned_users, vec![f.dev]);
@@ -136,7 +195,7 @@ fn a_bad_export_or_a_store_in_use_changes_nothing() {
     ];
     for (reason, bad) in bad {
         let target = MemoryStore::new();
-        let err = transfer::import(&target, bad).unwrap_err();
+        let err = transfer::import(&target, bad, &Keyring::none()).unwrap_err();
         assert_eq!(err.code(), "invalid_input", "{reason}: {err}");
         assert!(err.to_string().contains(reason), "{reason}: {err}");
         assert!(target.changes(0, 10).unwrap().is_empty() && target.organizations().unwrap().is_empty(), "{reason}: something was written");
@@ -144,7 +203,7 @@ fn a_bad_export_or_a_store_in_use_changes_nothing() {
     }
     // Into a store in use: refused, and it keeps what it had.
     let before = exported(f.store.as_ref(), true).0;
-    let err = transfer::import(f.store.as_ref(), records).unwrap_err();
+    let err = transfer::import(f.store.as_ref(), records, &Keyring::none()).unwrap_err();
     assert_eq!(err.code(), "precondition_failed", "{err}");
     assert_eq!(exported(f.store.as_ref(), true).0, before);
 }
@@ -169,7 +228,7 @@ fn an_address_and_a_language_0_1_0_took_but_the_door_now_refuses_still_load_and_
     assert_ne!(old, records, "the export named the address and the tag");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
-    transfer::import(&SqliteStore::open(&path).unwrap(), old).unwrap();
+    transfer::import(&SqliteStore::open(&path).unwrap(), old, &Keyring::none()).unwrap();
     // A process that opens the file reads the events back from it.
     let to = center_on(&f, Arc::new(SqliteStore::open(&path).unwrap()));
     let admin = to.session(f.org, f.admin);

@@ -61,3 +61,34 @@ fn a_vault_key_file_that_is_not_a_key_is_refused_without_showing_it() {
     failure(f.cli().arg("--vault-key-file").arg(&missing).arg("status"), 1, "invalid_input");
     failure(f.cli().args(["vault", "reseal", "--batch", "0"]), 1, "invalid_input");
 }
+
+#[test]
+fn b3_export_include_keys_with_a_vault_key_writes_them_sealed_and_import_needs_that_key() {
+    let f = Fixture::new();
+    let key = f.file("vault.key", &"cd".repeat(32));
+    let moved = f.dir.path().join("moved.jsonl");
+    let done = json(f.cli().arg("--vault-key-file").arg(&key).args(["export", "--include-keys", "--json"]).arg(&moved));
+    assert_eq!(done["keys"].as_u64(), Some(60));
+    let text = std::fs::read_to_string(&moved).unwrap();
+    assert!(!text.contains("WINDOWS-SERVER-000") && text.contains("\"record\":\"sealed_key\""), "keys in clear in a sealed export");
+    // Without the vault key the import is refused, and the new file is not left behind.
+    let target = f.dir.path().join("target.db");
+    common::failure(common::bare().arg("--db").arg(&target).arg("import").arg(&moved), 1, "invalid_input");
+    assert!(!target.exists());
+    let other = f.dir.path().join("other.key");
+    std::fs::write(&other, [9u8; 32]).unwrap();
+    let imported = common::bare()
+        .arg("--db")
+        .arg(&target)
+        .arg("--vault-key-file")
+        .arg(&other)
+        .arg("--previous-vault-key-file")
+        .arg(&key)
+        .args(["import", "--json"])
+        .arg(&moved)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let status = json(common::bare().arg("--db").arg(&target).arg("--vault-key-file").arg(&other).args(["vault", "status", "--json"]));
+    assert_eq!((status["clear"].as_u64(), status["to_reseal"].as_u64()), (Some(0), Some(0)));
+}

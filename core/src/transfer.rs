@@ -4,9 +4,12 @@
 //! machine. The records are plain serde values; the caller writes them
 //! (one JSON object per line, for the command line) and reads them back.
 //!
-//! Keys leave the store only when `include_keys` is given: an export
+//! Keys leave the store only when asked for ([`ExportKeys`]): an export
 //! without them carries the pools' history but not their keys, and a store
-//! imported from it cannot hand out or reveal the keys stocked before.
+//! imported from it cannot hand out or reveal the keys stocked before. Keys
+//! exported [`ExportKeys::Sealed`] travel as the vault seals them (ADR 8):
+//! the file holds none in clear, and only a keyring with that vault key
+//! imports them.
 
 use std::collections::BTreeMap;
 
@@ -15,8 +18,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::Error;
 use crate::event::{Event, RecordedEvent, StreamId};
 use crate::mail::Mail;
+use crate::sealing::Keyring;
 use crate::secret::LicenseKey;
-use crate::store::{Append, Commit, Store, VaultKey};
+use crate::store::{Append, Commit, Store, VaultKey, no_vault_key};
 use crate::values::Code;
 
 /// The layout of the records this release writes and reads.
@@ -49,6 +53,18 @@ pub enum Record {
         #[serde(serialize_with = "key_out", deserialize_with = "key_in")]
         key: LicenseKey,
     },
+    /// A key of a pool's vault, sealed under a vault key (ADR 8): only a
+    /// keyring holding that key opens it on import.
+    SealedKey {
+        /// The product (pool).
+        product: Code,
+        /// Its slot (bound into the seal: the entry opens only here).
+        slot: u64,
+        /// The id of the vault key that sealed it.
+        key_id: String,
+        /// The sealed entry, in hexadecimal.
+        sealed: String,
+    },
     /// A mail not yet sent; queued again as pending on import.
     Mail(Mail),
     /// Last: the counts, so a truncated file is refused.
@@ -69,6 +85,29 @@ fn key_out<S: Serializer>(key: &LicenseKey, serializer: S) -> Result<S::Ok, S::E
 fn key_in<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LicenseKey, D::Error> {
     let text = String::deserialize(deserializer)?;
     LicenseKey::new(text).map_err(|_| serde::de::Error::custom("a key record holds no valid license key"))
+}
+
+/// Which keys an export carries, and how.
+#[derive(Debug, Clone, Copy)]
+pub enum ExportKeys<'k> {
+    /// None: the pools' history only.
+    Omit,
+    /// In clear: for a store that keeps them in clear itself.
+    Clear,
+    /// Sealed under the keyring's current vault key (`precondition_failed`
+    /// without one); import needs a keyring holding that key.
+    Sealed(&'k Keyring),
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
 }
 
 /// What an export or import moved.
@@ -107,10 +146,15 @@ impl Exported<'_> {
 /// the events written so far after each page of the feed.
 pub fn export(
     store: &dyn Store,
-    include_keys: bool,
+    keys: ExportKeys<'_>,
     sink: &mut dyn FnMut(Record) -> Result<(), Error>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<TransferCounts, Error> {
+    if let ExportKeys::Sealed(ring) = keys
+        && !ring.seals()
+    {
+        return Err(no_vault_key());
+    }
     sink(Record::Header { format: TRANSFER_FORMAT, library: env!("CARGO_PKG_VERSION").to_string() })?;
     let mut out = Exported { sink, counts: TransferCounts::default(), stocked: Vec::new(), written: BTreeMap::new() };
     let mut after = 0;
@@ -135,10 +179,17 @@ pub fn export(
         }
     }
     progress(out.counts.events);
-    if include_keys {
+    if !matches!(keys, ExportKeys::Omit) {
         for (product, first, count) in std::mem::take(&mut out.stocked) {
             for (key, slot) in store.vault_keys(&product, first, count)?.into_iter().zip(first..) {
-                (out.sink)(Record::Key { product: product.clone(), slot, key })?;
+                let record = match keys {
+                    ExportKeys::Sealed(ring) => {
+                        let entry = ring.seal(product.as_str(), slot, &key)?.ok_or_else(no_vault_key)?;
+                        Record::SealedKey { product: product.clone(), slot, key_id: entry.key_id, sealed: hex(&entry.sealed) }
+                    }
+                    _ => Record::Key { product: product.clone(), slot, key },
+                };
+                (out.sink)(record)?;
                 out.counts.keys += 1;
             }
         }
@@ -152,6 +203,13 @@ pub fn export(
     Ok(counts)
 }
 
+/// Refuses a key at a slot no stocking event of the file made.
+fn stocked_at(slots: &BTreeMap<Code, Vec<(u64, u32)>>, product: &Code, slot: u64) -> Result<(), Error> {
+    let stocked =
+        slots.get(product).is_some_and(|ranges| ranges.iter().any(|(first, count)| (*first..first + u64::from(*count)).contains(&slot)));
+    if stocked { Ok(()) } else { Err(refused(format!("a key at slot {slot} of `{product}`, which the pool never stocked"))) }
+}
+
 fn refused(reason: impl Into<String>) -> Error {
     Error::InvalidInput { field: "records".into(), reason: reason.into() }
 }
@@ -162,7 +220,9 @@ fn refused(reason: impl Into<String>) -> Error {
 /// numbers). The records are checked before anything is written: a header
 /// of a known format first, each stream's events numbered from 1 without a
 /// gap, keys only at slots the pools stocked, and an end whose counts match.
-pub fn import(store: &dyn Store, records: Vec<Record>) -> Result<TransferCounts, Error> {
+/// Sealed keys are opened with `keyring` (the vault key they were exported
+/// under, as current or previous key); the target seals them anew under its own.
+pub fn import(store: &dyn Store, records: Vec<Record>, keyring: &Keyring) -> Result<TransferCounts, Error> {
     let mut records = records.into_iter();
     match records.next() {
         Some(Record::Header { format: TRANSFER_FORMAT, .. }) => {}
@@ -193,12 +253,14 @@ pub fn import(store: &dyn Store, records: Vec<Record>) -> Result<TransferCounts,
                 events.push(event);
             }
             Record::Key { product, slot, key } => {
-                let stocked = slots
-                    .get(&product)
-                    .is_some_and(|ranges| ranges.iter().any(|(first, count)| (*first..first + u64::from(*count)).contains(&slot)));
-                if !stocked {
-                    return Err(refused(format!("a key at slot {slot} of `{product}`, which the pool never stocked")));
-                }
+                stocked_at(&slots, &product, slot)?;
+                keys.push(VaultKey { product, slot, key });
+            }
+            Record::SealedKey { product, slot, key_id, sealed } => {
+                stocked_at(&slots, &product, slot)?;
+                let bytes =
+                    unhex(&sealed).ok_or_else(|| refused(format!("the sealed key at slot {slot} of `{product}` is not hexadecimal")))?;
+                let key = keyring.open(product.as_str(), slot, &key_id, &bytes).map_err(|e| refused(e.to_string()))?;
                 keys.push(VaultKey { product, slot, key });
             }
             Record::Mail(queued) => mail.push(queued),

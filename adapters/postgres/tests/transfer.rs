@@ -8,7 +8,8 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use partner_benefits::transfer::{self, Record};
+use partner_benefits::sealing::Keyring;
+use partner_benefits::transfer::{self, ExportKeys, Record};
 use partner_benefits::{BenefitCenter, Catalog, Category, LicenseKey, ManualClock, RecordingMailer, Store, UserId};
 use partner_benefits_sqlite::SqliteStore;
 
@@ -21,7 +22,7 @@ fn records_of(store: &dyn Store) -> Vec<Record> {
     let mut records = Vec::new();
     transfer::export(
         store,
-        true,
+        ExportKeys::Clear,
         &mut |r| {
             records.push(r);
             Ok(())
@@ -70,7 +71,7 @@ fn a_sqlite_store_moves_to_postgresql_and_back() {
     let records = records_of(source.store().as_ref());
 
     let postgres: Arc<dyn Store> = common::fresh(&url, "transfer");
-    transfer::import(postgres.as_ref(), records.clone()).unwrap();
+    transfer::import(postgres.as_ref(), records.clone(), &Keyring::none()).unwrap();
     let moved = center_on(Arc::clone(&postgres));
     assert_eq!(picture(&moved), picture(&source));
     // The keys moved too: the next purchase on PostgreSQL gets the next ones.
@@ -83,7 +84,7 @@ fn a_sqlite_store_moves_to_postgresql_and_back() {
 
     // And back: PostgreSQL exported into a new SQLite file reads the same as PostgreSQL.
     let back = center_on(Arc::new(SqliteStore::open(dir.path().join("back.db")).unwrap()));
-    transfer::import(back.store().as_ref(), records_of(postgres.as_ref())).unwrap();
+    transfer::import(back.store().as_ref(), records_of(postgres.as_ref()), &Keyring::none()).unwrap();
     assert_eq!(picture(&back), picture(&moved));
 }
 

@@ -8,13 +8,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use partner_benefits::Error;
-use partner_benefits::transfer::{self, TransferCounts};
+use partner_benefits::transfer::{self, ExportKeys, TransferCounts};
 use partner_benefits_host::Target;
 use serde::Serialize;
 
 use crate::failure::Failure;
 use crate::open::open;
-use crate::{output, progress};
+use crate::{output, progress, vault_keys};
 
 /// Arguments of `export`.
 #[derive(Debug, clap::Args)]
@@ -22,9 +22,10 @@ pub struct Args {
     /// The file to write; it must not exist (an export never overwrites).
     #[arg(value_name = "FILE.jsonl")]
     file: PathBuf,
-    /// Also write the key vault: every license key in clear. Without it the
-    /// export carries the pools' history but no key, and a store imported
-    /// from it cannot hand out or reveal the keys stocked before.
+    /// Also write the key vault: sealed under the vault key when
+    /// `--vault-key-file` is given (import then needs that key), else in
+    /// clear. Without it the export carries the pools' history but no key,
+    /// and a store imported from it cannot hand out or reveal the keys stocked before.
     #[arg(long)]
     include_keys: bool,
     /// Print JSON (`file`, `events`, `keys`, `mails`) instead of a summary.
@@ -54,7 +55,16 @@ pub fn run(target: &Target, args: Args) -> Result<(), Failure> {
     }
     let opened = open(target, false, None)?;
     let partial = args.file.with_extension(format!("partial-{}", std::process::id()));
-    let written = write(&opened.center, &partial, args.include_keys).and_then(|counts| {
+    let keyring = vault_keys::keyring();
+    // An export is never less protected than its store: keys go sealed
+    // under the vault key when one is given, in clear only from a store
+    // that keeps them in clear itself.
+    let keys = match (args.include_keys, keyring.seals()) {
+        (false, _) => ExportKeys::Omit,
+        (true, true) => ExportKeys::Sealed(&keyring),
+        (true, false) => ExportKeys::Clear,
+    };
+    let written = write(&opened.center, &partial, keys).and_then(|counts| {
         fs::hard_link(&partial, &args.file).map_err(|e| failed(&args.file, &e))?;
         Ok(counts)
     });
@@ -70,17 +80,21 @@ pub fn run(target: &Target, args: Args) -> Result<(), Failure> {
         report.keys,
         report.mails,
         report.file,
-        if args.include_keys { " (it holds license keys in clear: protect it)" } else { "" }
+        match keys {
+            ExportKeys::Clear => " (it holds license keys in clear: protect it)".to_owned(),
+            ExportKeys::Sealed(ring) => format!(" (its license keys are sealed under vault key {})", ring.current_id().unwrap_or_default()),
+            ExportKeys::Omit => String::new(),
+        }
     ))
 }
 
-fn write(center: &partner_benefits::BenefitCenter, partial: &Path, include_keys: bool) -> Result<TransferCounts, Error> {
+fn write(center: &partner_benefits::BenefitCenter, partial: &Path, keys: ExportKeys<'_>) -> Result<TransferCounts, Error> {
     let file = File::create_new(partial).map_err(|e| failed(partial, &e))?;
     let mut out = BufWriter::new(file);
     let spinner = progress::spinner("exporting events".into());
     let counts = transfer::export(
         center.store().as_ref(),
-        include_keys,
+        keys,
         &mut |record| {
             serde_json::to_writer(&mut out, &record).map_err(|e| Error::storage(format!("cannot write a record: {e}")))?;
             out.write_all(b"\n").map_err(|e| failed(partial, &e))

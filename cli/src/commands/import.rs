@@ -67,7 +67,7 @@ pub fn run(target: &Target, args: Args) -> Result<(), Failure> {
     };
     let result = open(target, true, None).and_then(|opened| {
         let spinner = progress::spinner(format!("importing {} records", records.len()));
-        let counts = transfer::import(opened.center.store().as_ref(), records);
+        let counts = transfer::import(opened.center.store().as_ref(), records, &crate::vault_keys::keyring());
         spinner.finish_and_clear();
         Ok(counts?)
     });
