@@ -21,11 +21,11 @@ fn populated() -> Fixture {
     f
 }
 
-fn exported(store: &dyn Store, include_keys: bool) -> (Vec<Record>, TransferCounts) {
+fn exported(store: &dyn Store, keys: ExportKeys<'_>) -> (Vec<Record>, TransferCounts) {
     let mut records = Vec::new();
     let counts = transfer::export(
         store,
-        if include_keys { ExportKeys::Clear } else { ExportKeys::Omit },
+        keys,
         &mut |r| {
             records.push(r);
             Ok(())
@@ -63,7 +63,7 @@ fn a_store_moves_whole_to_an_empty_one_with_its_keys() {
     let package = f.admin().packages().unwrap()[0].id;
     let windows = f.benefit(package, "windows-server").id;
     let here = f.admin().get_keys(windows, "en", "x64").unwrap();
-    let (records, counts) = exported(f.store.as_ref(), true);
+    let (records, counts) = exported(f.store.as_ref(), ExportKeys::Clear);
     let stocked: u64 = PRODUCTS.iter().map(|p| f.center.program().key_pool(p).unwrap().stocked).sum();
     assert!(counts.events > 20 && counts.keys == stocked && counts.mails > 0, "{counts:?}");
     let dir = tempfile::tempdir().unwrap();
@@ -71,7 +71,7 @@ fn a_store_moves_whole_to_an_empty_one_with_its_keys() {
         assert_eq!(transfer::import(target.as_ref(), records.clone(), &Keyring::none()).unwrap(), counts);
         let to = center_on(&f, Arc::clone(&target));
         assert_same(&f.center, &to);
-        assert_eq!(exported(target.as_ref(), true).0.len(), records.len(), "the target exports as many records");
+        assert_eq!(exported(target.as_ref(), ExportKeys::Clear).0.len(), records.len(), "the target exports as many records");
         // The keys came too: the same ones are revealed, and new ones are handed out.
         let there = to.session(f.org, f.admin).get_keys(windows, "en", "x64").unwrap();
         assert_eq!(there.keys, here.keys);
@@ -83,24 +83,9 @@ fn a_store_moves_whole_to_an_empty_one_with_its_keys() {
         let fresh = to.create_organization("Tailspin", "p@tailspin.com", "Tia Admin", "tia@tailspin.com").unwrap();
         assert!(fresh.id.number() > 2, "{}", fresh.id);
         // Exporting the target again gives the same records.
-        let again = exported(target.as_ref(), true).0;
+        let again = exported(target.as_ref(), ExportKeys::Clear).0;
         assert_eq!(again.iter().filter(|r| matches!(r, Record::Key { .. })).count() as u64, stocked);
     }
-}
-
-fn sealed_export(store: &dyn Store, ring: &Keyring) -> Vec<Record> {
-    let mut records = Vec::new();
-    transfer::export(
-        store,
-        ExportKeys::Sealed(ring),
-        &mut |r| {
-            records.push(r);
-            Ok(())
-        },
-        &mut |_| {},
-    )
-    .unwrap();
-    records
 }
 
 #[test]
@@ -110,7 +95,7 @@ fn b3_keys_exported_sealed_hold_none_in_clear_and_import_only_with_that_vault_ke
     let windows = f.benefit(package, "windows-server").id;
     let here = f.admin().get_keys(windows, "en", "x64").unwrap();
     let old = partner_benefits::conformance::vault::ring(1, &[]);
-    let records = sealed_export(f.store.as_ref(), &old);
+    let records = exported(f.store.as_ref(), ExportKeys::Sealed(&old)).0;
     let sealed = records.iter().filter(|r| matches!(r, Record::SealedKey { .. })).count() as u64;
     let stocked: u64 = PRODUCTS.iter().map(|p| f.center.program().key_pool(p).unwrap().stocked).sum();
     assert_eq!(sealed, stocked);
@@ -149,11 +134,11 @@ fn b3_keys_exported_sealed_hold_none_in_clear_and_import_only_with_that_vault_ke
 #[test]
 fn b3_keys_leave_the_store_only_when_asked_for() {
     let f = populated();
-    let (records, counts) = exported(f.store.as_ref(), false);
+    let (records, counts) = exported(f.store.as_ref(), ExportKeys::Omit);
     assert_eq!(counts.keys, 0);
     let text: String = records.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
     assert!(!text.contains(SENTINEL), "a key in an export without keys");
-    let (with_keys, _) = exported(f.store.as_ref(), true);
+    let (with_keys, _) = exported(f.store.as_ref(), ExportKeys::Clear);
     assert!(with_keys.iter().map(|r| serde_json::to_string(r).unwrap()).any(|line| line.contains(SENTINEL)));
     assert!(!format!("{with_keys:?}").contains(SENTINEL), "Debug of the records shows no key");
     // Imported without keys: the organizations are all there; the pools' keys are not.
@@ -170,7 +155,7 @@ fn b3_keys_leave_the_store_only_when_asked_for() {
 #[test]
 fn a_bad_export_or_a_store_in_use_changes_nothing() {
     let f = populated();
-    let (records, _) = exported(f.store.as_ref(), true);
+    let (records, _) = exported(f.store.as_ref(), ExportKeys::Clear);
     let cut = |n: usize| records[..records.len() - n].to_vec();
     let mut gap = records.clone();
     let at = gap.iter().position(|r| matches!(r, Record::Event(e) if e.version == 2)).unwrap();
@@ -202,10 +187,10 @@ fn a_bad_export_or_a_store_in_use_changes_nothing() {
         assert!(target.outbox().unwrap().is_empty());
     }
     // Into a store in use: refused, and it keeps what it had.
-    let before = exported(f.store.as_ref(), true).0;
+    let before = exported(f.store.as_ref(), ExportKeys::Clear).0;
     let err = transfer::import(f.store.as_ref(), records, &Keyring::none()).unwrap_err();
     assert_eq!(err.code(), "precondition_failed", "{err}");
-    assert_eq!(exported(f.store.as_ref(), true).0, before);
+    assert_eq!(exported(f.store.as_ref(), ExportKeys::Clear).0, before);
 }
 
 #[test]
@@ -214,7 +199,7 @@ fn an_address_and_a_language_0_1_0_took_but_the_door_now_refuses_still_load_and_
     // `Language::parse` refuse them now. Stored, they must load unchanged.
     let f = Fixture::new();
     let lee = f.admin().add_user_with_language("Lee Legacy", "lee@contoso.com", &[], Some("de-AT")).unwrap();
-    let (records, _) = exported(f.store.as_ref(), true);
+    let (records, _) = exported(f.store.as_ref(), ExportKeys::Clear);
     let old: Vec<Record> = records
         .iter()
         .map(|r| {

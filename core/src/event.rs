@@ -301,7 +301,7 @@ pub enum Event {
 
 impl Event {
     /// The stable snake_case name of the event kind: its serialized `type`
-    /// (a test checks the two agree on every kind the stores hold).
+    /// (a test checks the two agree on every event of the 0.1.0 fixture).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::OrganizationCreated { .. } => "organization_created",

@@ -71,10 +71,10 @@ impl Statements {
             vault_keys: p("SELECT slot, key, key_id, sealed FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 ORDER BY slot")?,
             sealed_under: p("SELECT DISTINCT key_id FROM pb_vault WHERE key_id IS NOT NULL ORDER BY key_id")?,
             vault_status: p("SELECT key_id, count(*) FROM pb_vault GROUP BY key_id")?,
-            // Entries not under the current key ($1); another resealer skips
-            // the rows this one holds.
+            // Entries not under the current key ($1); read under the vault
+            // lock, so no other reseal or stocking changes them meanwhile.
             reseal_due: p("SELECT product, slot, key, key_id, sealed FROM pb_vault WHERE key_id IS DISTINCT FROM $1 \
-                 ORDER BY product, slot LIMIT $2 FOR UPDATE SKIP LOCKED")?,
+                 ORDER BY product, slot LIMIT $2")?,
             reseal: p("UPDATE pb_vault v SET key = NULL, key_id = $3, sealed = s.sealed, fingerprint = s.fingerprint \
                  FROM unnest($1::text[], $2::bigint[], $4::bytea[], $5::bytea[]) AS s(product, slot, sealed, fingerprint) \
                  WHERE v.product = s.product AND v.slot = s.slot")?,

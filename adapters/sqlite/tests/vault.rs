@@ -125,3 +125,31 @@ fn b3_a_wrong_vault_key_is_refused_and_the_file_is_left_as_it_was() {
     }
     assert!(std::fs::read(&path).unwrap() == before, "a refused open changed the file");
 }
+
+#[test]
+fn b3_a_reader_holding_the_wal_makes_the_last_reseal_say_so_and_a_later_one_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("benefits.db");
+    let (tag, product) = (tag(), Code::parse("product", "sql-server").unwrap());
+    drop({
+        let plain = SqliteStore::open(&path).unwrap();
+        stock(&plain, &tag, &product, 0..20);
+        plain
+    });
+    let sealed = SqliteStore::open_with(&path, with_vault(ring(1, &[]))).unwrap();
+    // Another connection in a read transaction keeps the WAL's frames in use.
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader.query_row("SELECT count(*) FROM vault", [], |r| r.get(0)).unwrap();
+    let err = sealed.reseal_vault(100).unwrap_err();
+    assert_eq!(err.code(), "storage");
+    assert!(err.to_string().contains("another connection is reading"), "{err}");
+    // The sealing itself was committed; only the scrub waits.
+    assert_eq!(sealed.vault_status().unwrap().to_reseal(), 0);
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    let done = sealed.reseal_vault(100).unwrap();
+    assert_eq!((done.resealed, done.remaining), (0, 0));
+    let texts: Vec<String> = (0..20).map(|n| key_text(&tag, n)).collect();
+    assert_eq!(found_in(&files_of(&path), &texts), 0);
+}
