@@ -61,6 +61,18 @@ impl Store for FaultyStore {
         self.tick()?;
         self.inner.vault_keys(product, first, count)
     }
+    fn free_keys(&self, product: &partner_benefits::values::Code, up_to: u64) -> Result<u64, Error> {
+        self.tick()?;
+        self.inner.free_keys(product, up_to)
+    }
+    fn claimed_keys(
+        &self,
+        product: &partner_benefits::values::Code,
+        claim: &partner_benefits::event::KeyClaim,
+    ) -> Result<Vec<(u64, LicenseKey)>, Error> {
+        self.tick()?;
+        self.inner.claimed_keys(product, claim)
+    }
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<partner_benefits::store::IdempotencyRecord>, Error> {
         self.tick()?;
         self.inner.idempotency(organization, key)

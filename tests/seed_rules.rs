@@ -1146,23 +1146,26 @@ fn b2_each_pool_allocation_names_the_package_that_received_the_keys() {
     let f = Fixture::new();
     let purchase = || Command::PurchasePackage { template: "action-pack".into() };
     f.admin().execute_batch(&[purchase(), purchase()]).unwrap();
-    // Which package each vault slot went to, as the organization recorded it.
-    let mut owner = std::collections::BTreeMap::new();
-    for recorded in f.store.read_events(&partner_benefits::StreamId::Organization(f.org), 0, usize::MAX).unwrap() {
-        if let partner_benefits::event::Event::PackagePurchased { package, keys, .. } = recorded.event {
-            for k in keys {
-                owner.insert((k.slots.product.to_string(), k.slots.first), package);
-            }
-        }
-    }
+    // Each keyed benefit's claim, as the audit log records it, names its
+    // package; the vault holds exactly its keys under that claim, and no
+    // slot is claimed twice.
+    let mut slots = std::collections::BTreeSet::new();
     let mut checked = 0;
-    for product in PRODUCTS {
-        let stream = partner_benefits::StreamId::from_str(&format!("pool:{product}")).unwrap();
-        for recorded in f.store.read_events(&stream, 0, usize::MAX).unwrap() {
-            if let partner_benefits::event::Event::KeysAllocated { first, package, .. } = recorded.event {
-                assert_eq!(owner.get(&(product.to_string(), first)), Some(&package), "{product} slot {first}");
-                checked += 1;
+    for entry in f.center.audit_log(f.org).unwrap().into_iter().filter(|e| e.kind == "package_purchased") {
+        let recorded: partner_benefits::event::Event = serde_json::from_str(&entry.details).unwrap();
+        let partner_benefits::event::Event::PackagePurchased { package, keys, .. } = recorded else { unreachable!() };
+        for allocation in keys {
+            let partner_benefits::event::KeySlots::Claimed { product, claim, count } = allocation.slots else {
+                panic!("a purchase took slots by number: {allocation:?}")
+            };
+            assert_eq!(claim.package, package);
+            assert_eq!(claim.benefit_index, allocation.benefit_index);
+            let held = f.store.claimed_keys(&product, &claim).unwrap();
+            assert_eq!(held.len(), count as usize, "{claim}");
+            for (slot, _) in held {
+                assert!(slots.insert((product.to_string(), slot)), "{product} slot {slot} claimed twice");
             }
+            checked += 1;
         }
     }
     // Two purchases, three keyed benefits each (two software, one license-based cloud).

@@ -53,6 +53,16 @@ impl Store for CountingStore {
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
         self.inner.vault_keys(product, first, count)
     }
+    fn free_keys(&self, product: &partner_benefits::values::Code, up_to: u64) -> Result<u64, Error> {
+        self.inner.free_keys(product, up_to)
+    }
+    fn claimed_keys(
+        &self,
+        product: &partner_benefits::values::Code,
+        claim: &partner_benefits::event::KeyClaim,
+    ) -> Result<Vec<(u64, LicenseKey)>, Error> {
+        self.inner.claimed_keys(product, claim)
+    }
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
         self.inner.idempotency(organization, key)
     }

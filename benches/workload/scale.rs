@@ -105,6 +105,14 @@ impl Store for DiscardStore {
         Ok(Vec::new())
     }
 
+    fn free_keys(&self, _product: &Code, _up_to: u64) -> Result<u64, Error> {
+        Ok(0)
+    }
+
+    fn claimed_keys(&self, _product: &Code, _claim: &partner_benefits::event::KeyClaim) -> Result<Vec<(u64, LicenseKey)>, Error> {
+        Ok(Vec::new())
+    }
+
     fn idempotency(&self, _organization: OrganizationId, _key: &str) -> Result<Option<IdempotencyRecord>, Error> {
         Ok(None)
     }

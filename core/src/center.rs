@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::catalog::{BenefitKind, Catalog};
+use crate::catalog::Catalog;
 use crate::changes::{self, Change};
 use crate::clock::{Clock, ManualClock};
 use crate::command::Outcome;
@@ -109,7 +109,7 @@ struct Decided {
     outcomes: Vec<Result<Outcome, Error>>,
     events: Vec<RecordedEvent>,
     mails: Vec<Mail>,
-    draws: Vec<crate::decide::PoolDraw>,
+    claims: Vec<crate::store::Claim>,
     state: Option<OrganizationState>,
 }
 
@@ -371,18 +371,10 @@ impl BenefitCenter {
     }
 
     /// The current state of every key pool the catalog names.
-    fn pools(&self) -> Result<BTreeMap<Code, KeyPoolState>, Error> {
-        let mut products: Vec<Code> = Vec::new();
-        for template in &self.inner.catalog.packages {
-            for benefit in &template.benefits {
-                if let BenefitKind::Software { product, .. } | BenefitKind::CloudLicense { product, .. } = &benefit.kind
-                    && !products.contains(product)
-                {
-                    products.push(product.clone());
-                }
-            }
-        }
-        products.into_iter().map(|p| Ok((p.clone(), self.pool(&p)?))).collect()
+    /// How many keys each pool `demand` names has free, counted up to what
+    /// the work could take: the purchase's check before its commit claims them.
+    fn free_keys(&self, demand: BTreeMap<Code, u64>) -> Result<BTreeMap<Code, u64>, Error> {
+        demand.into_iter().map(|(product, up_to)| Ok((product.clone(), self.inner.store.free_keys(&product, up_to)?))).collect()
     }
 
     /// The current state of one key pool.
@@ -489,7 +481,7 @@ impl BenefitCenter {
         {
             return Err(Error::not_found("user", user).into());
         }
-        let pools = if work.needs_pools() { self.pools()? } else { BTreeMap::new() };
+        let free = self.free_keys(work.key_demand(&self.inner.catalog))?;
         let now = self.now_for(state, actor)?;
         let stream = StreamId::Organization(organization);
         let base_version = state.version;
@@ -503,14 +495,14 @@ impl BenefitCenter {
             (tx.events, tx.mails)
         };
         if due_events.is_empty() {
-            return self.decide_and_commit((cached, mark), now, actor, idempotency, pools, base_version, (Vec::new(), Vec::new()), work);
+            return self.decide_and_commit((cached, mark), now, actor, idempotency, free, base_version, (Vec::new(), Vec::new()), work);
         }
         let due = record(&stream, base_version, due_events);
         let result = match cached.as_mut() {
             Some(ahead) => due.iter().try_for_each(|event| ahead.apply(event)).map_err(TxError::from),
             None => Err(Error::storage("cache lost during catch-up").into()),
         }
-        .and_then(|()| self.decide_and_commit((cached, mark), now, actor, idempotency, pools, base_version, (due, due_mails), work));
+        .and_then(|()| self.decide_and_commit((cached, mark), now, actor, idempotency, free, base_version, (due, due_mails), work));
         // A dry run commits nothing, not even what fell due: the cache, ahead
         // of the store, is dropped as after a failure.
         if result.is_err() || work.is_dry_run() {
@@ -528,7 +520,7 @@ impl BenefitCenter {
         now: Timestamp,
         actor: Actor,
         idempotency: Option<(String, String)>,
-        pools: BTreeMap<Code, KeyPoolState>,
+        free: BTreeMap<Code, u64>,
         base_version: u64,
         (due, due_mails): (Vec<RecordedEvent>, Vec<Mail>),
         work: Work<'_>,
@@ -545,15 +537,15 @@ impl BenefitCenter {
                 actor,
                 events: due,
                 mails: due_mails,
-                draws: Vec::new(),
+                claims: Vec::new(),
             };
-            let outcomes = decider.run(work, &pools)?;
-            let Decider { state, events, mails, draws, .. } = decider;
+            let outcomes = decider.run(work, &free)?;
+            let Decider { state, events, mails, claims, .. } = decider;
             Decided {
                 outcomes,
                 events,
                 mails,
-                draws,
+                claims,
                 state: match state {
                     Cow::Owned(s) => Some(s),
                     Cow::Borrowed(_) => None,
@@ -564,21 +556,6 @@ impl BenefitCenter {
             return Ok((0, decided.outcomes));
         }
         let count = decided.events.len();
-        // A purchase's draws, one append per pool, each numbered after the pool's version.
-        let mut drawn: BTreeMap<&Code, Vec<(Timestamp, Actor, Event)>> = BTreeMap::new();
-        for draw in &decided.draws {
-            let event = Event::KeysAllocated { first: draw.first, count: draw.count, package: draw.package };
-            drawn.entry(&draw.product).or_default().push((now, actor, event));
-        }
-        let pool_appends: Vec<Append> = drawn
-            .into_iter()
-            .map(|(product, events)| {
-                let expected_version = pools.get(product).map_or(0, |pool| pool.version);
-                let stream = StreamId::KeyPool(product.clone());
-                let events = record(&stream, expected_version, events);
-                Append { stream, expected_version, events }
-            })
-            .collect();
         let idempotency = match (idempotency, decided.outcomes.first()) {
             (Some((key, request)), Some(Ok(outcome))) => Some(IdempotencyRecord {
                 organization,
@@ -605,16 +582,19 @@ impl BenefitCenter {
         for event in decided.events.iter().filter(|e| e.version > first_new) {
             next.apply(event)?;
         }
-        let mut appends = vec![Append { stream: stream.clone(), expected_version: base_version, events: decided.events }];
-        appends.extend(pool_appends);
+        let appends = vec![Append { stream: stream.clone(), expected_version: base_version, events: decided.events }];
         {
             let _span = tracing::debug_span!("commit", organization = %organization, events = count).entered();
-            if let Err(err) = self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), idempotency }) {
+            if let Err(err) =
+                self.inner.store.commit(Commit { appends, mail: decided.mails, keys: Vec::new(), claims: decided.claims, idempotency })
+            {
                 tracing::debug!(code = err.code(), "commit refused");
                 // A conflict of the commit is another writer's doing (a stream
-                // moved): worth deciding again. Every other error is final.
+                // moved), and so are keys that ran out after they were
+                // counted (another purchase claimed them): worth deciding
+                // again, on what is left. Every other error is final.
                 return Err(match err {
-                    Error::Conflict { .. } => {
+                    Error::Conflict { .. } | Error::CapacityExhausted { .. } => {
                         self.inner.counters.add(Count::Conflict, 1);
                         TxError::Contended(err)
                     }
@@ -666,6 +646,9 @@ impl BenefitCenter {
         let mut last = Error::conflict("the key pool kept changing");
         for _ in 0..5 {
             let pool = self.pool(product)?;
+            // Read before the commit, so that once the keys are stocked
+            // nothing can fail: the count is as of then, plus these keys.
+            let free = self.inner.store.free_keys(product, u64::MAX)?;
             let event = Event::KeysStocked { first: pool.stocked, count };
             let events = record(&stream, pool.version, vec![(self.command_time()?, Actor::Program, event)]);
             let vault = keys
@@ -678,7 +661,7 @@ impl BenefitCenter {
                 keys: vault,
                 ..Commit::default()
             }) {
-                Ok(()) => return Ok(pool.available() + u64::from(count)),
+                Ok(()) => return Ok(free + u64::from(count)),
                 Err(err @ Error::Conflict { .. }) => last = err,
                 Err(err) => return Err(err),
             }

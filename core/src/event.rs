@@ -63,15 +63,67 @@ impl std::fmt::Display for Actor {
     }
 }
 
-/// A range of slots in a product's key vault.
+/// The keyed benefit of a purchase that keys were claimed for: its package
+/// and the benefit's place in the package template. The vault marks each
+/// claimed entry with it (shown as `pkg-7-2/0`), and finds the benefit's
+/// keys by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct KeyClaim {
+    /// The package bought.
+    pub package: PackageId,
+    /// Index of the benefit in the package template.
+    pub benefit_index: u32,
+}
+
+impl std::fmt::Display for KeyClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.package, self.benefit_index)
+    }
+}
+
+/// Where a keyed benefit's keys are in its product's vault.
+///
+/// From 0.2 a purchase names how many keys it needs and the store claims
+/// free ones in the purchase's own commit (ADR 9), so purchases of distinct
+/// organizations never wait on one pool's version. Purchases recorded
+/// before took a numbered range of slots, and keep it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeySlots {
-    /// The product (and pool).
-    pub product: Code,
-    /// First slot.
-    pub first: u64,
-    /// Number of keys.
-    pub count: u32,
+#[serde(untagged)]
+pub enum KeySlots {
+    /// Keys the store claimed for the benefit: the vault entries marked with `claim`.
+    Claimed {
+        /// The product (and pool).
+        product: Code,
+        /// The claim marking the entries.
+        claim: KeyClaim,
+        /// Number of keys.
+        count: u32,
+    },
+    /// A range of slots taken by number (every purchase before 0.2).
+    Range {
+        /// The product (and pool).
+        product: Code,
+        /// First slot.
+        first: u64,
+        /// Number of keys.
+        count: u32,
+    },
+}
+
+impl KeySlots {
+    /// The product (and pool) the keys come from.
+    pub fn product(&self) -> &Code {
+        match self {
+            Self::Claimed { product, .. } | Self::Range { product, .. } => product,
+        }
+    }
+
+    /// How many keys the benefit holds.
+    pub fn count(&self) -> u32 {
+        match self {
+            Self::Claimed { count, .. } | Self::Range { count, .. } => *count,
+        }
+    }
 }
 
 /// The keys allocated to one keyed benefit of a purchase.
@@ -79,7 +131,7 @@ pub struct KeySlots {
 pub struct KeyAllocation {
     /// Index of the benefit in the package template.
     pub benefit_index: u32,
-    /// Its slots.
+    /// Where its keys are.
     pub slots: KeySlots,
 }
 

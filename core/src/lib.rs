@@ -6,6 +6,7 @@ mod assignment;
 pub mod catalog;
 mod center;
 mod changes;
+mod claims;
 pub mod clock;
 pub mod command;
 #[cfg(any(test, feature = "testing"))]

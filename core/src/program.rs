@@ -42,11 +42,13 @@ impl Program {
         self.center.stock(&Code::parse("product", product)?, keys)
     }
 
-    /// A product's pool counts.
+    /// A product's pool counts: stocked as the pool's history says, available
+    /// as its vault holds free keys, and the rest allocated.
     pub fn key_pool(&self, product: &str) -> Result<KeyPoolView, Error> {
         let code = Code::parse("product", product)?;
-        let pool = self.center.pool(&code)?;
-        Ok(KeyPoolView { product: code.to_string(), stocked: pool.stocked, allocated: pool.allocated, available: pool.available() })
+        let stocked = self.center.pool(&code)?.stocked;
+        let available = self.center.store().free_keys(&code, u64::MAX)?;
+        Ok(KeyPoolView { product: code.to_string(), stocked, allocated: stocked.saturating_sub(available), available })
     }
 
     fn record(&self, organization: OrganizationId, op: ProgramOp) -> Result<(), Error> {

@@ -262,7 +262,7 @@ impl Session {
             Err(_) => None,
         };
         let prefetched = match known {
-            Some(slots) => Some((self.center.store().vault_keys(&slots.product, slots.first, slots.count)?, slots)),
+            Some(slots) => Some((crate::vault::benefit_keys(&*self.center.store(), &slots)?, slots)),
             None => None,
         };
         let Outcome::KeysRevealed { reveal } = self.execute(command)? else {
@@ -270,7 +270,7 @@ impl Session {
         };
         let keys = match prefetched {
             Some((keys, slots)) if slots == reveal.slots => keys,
-            _ => self.center.store().vault_keys(&reveal.slots.product, reveal.slots.first, reveal.slots.count)?,
+            _ => crate::vault::benefit_keys(&*self.center.store(), &reveal.slots)?,
         };
         Ok(RevealedKeys {
             benefit: reveal.benefit,

@@ -784,23 +784,21 @@ fn actor_user(recorded: &RecordedEvent) -> Result<UserId, Error> {
     }
 }
 
-/// A product's key pool as the program stocked and handed it out.
+/// A product's key pool as its stream tells: what the program stocked, and
+/// what purchases before 0.2 took by slot range. Purchases since claim keys
+/// in the vault and leave the stream alone (ADR 9): what is free is the
+/// vault's to say ([`crate::store::Store::free_keys`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPoolState {
-    /// Keys stocked in all.
+    /// Keys stocked in all; slots `0..stocked` are filled.
     pub stocked: u64,
-    /// Keys handed to packages; slots `0..allocated` are taken.
+    /// Keys handed out by slot range (before 0.2); slots `0..allocated`.
     pub allocated: u64,
     /// Version of the last event folded in.
     pub version: u64,
 }
 
 impl KeyPoolState {
-    /// Keys still available.
-    pub fn available(&self) -> u64 {
-        self.stocked.saturating_sub(self.allocated)
-    }
-
     /// Folds one event in.
     pub fn apply(&mut self, recorded: &RecordedEvent) -> Result<(), Error> {
         if recorded.version != self.version + 1 {

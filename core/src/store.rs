@@ -2,11 +2,12 @@
 //! event streams with optimistic concurrency, the key vault, snapshots,
 //! idempotency records and the mail outbox. One [`Commit`] is atomic.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
+pub use crate::claims::{Claim, ClaimSlots, KeyHolder, keys_ran_out, range_not_free, slots_not_free};
 use crate::error::Error;
-use crate::event::{RecordedEvent, StreamId};
+use crate::event::{KeyClaim, RecordedEvent, StreamId};
 use crate::ids::{MailId, OrganizationId};
 use crate::lifecycle::Timestamp;
 use crate::lifecycle::delivery::DeliveryState;
@@ -115,6 +116,10 @@ pub struct Commit {
     /// product, or given twice here, refuses the whole commit with
     /// [`key_already_stocked`]: a key is issued once (B7).
     pub keys: Vec<VaultKey>,
+    /// Vault entries to mark as handed out, after `keys` are stocked: a
+    /// purchase's keys (ADR 9). Too few free keys refuses the whole commit
+    /// with [`keys_ran_out`].
+    pub claims: Vec<Claim>,
     /// Idempotency record to keep; a second record with the same key is a `conflict`.
     pub idempotency: Option<IdempotencyRecord>,
 }
@@ -157,6 +162,13 @@ pub trait Store: Send + Sync {
     fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), Error>;
     /// The keys in `count` slots from `first` of `product`'s vault.
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error>;
+    /// How many entries of `product`'s vault are free (stocked, held by no
+    /// one), counted up to `up_to`: a purchase needs to know only whether
+    /// enough are left, so the count stops there.
+    fn free_keys(&self, product: &Code, up_to: u64) -> Result<u64, Error>;
+    /// The entries of `product`'s vault marked with `claim`, with their
+    /// slots, in slot order.
+    fn claimed_keys(&self, product: &Code, claim: &KeyClaim) -> Result<Vec<(u64, LicenseKey)>, Error>;
     /// The record kept for an idempotency key.
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error>;
     /// Claims up to `limit` due mails not claimed by anyone else until `lease_until`.
@@ -195,6 +207,10 @@ struct Memory {
     feed: Vec<(StreamId, u64)>,
     snapshots: BTreeMap<StreamId, Snapshot>,
     vault: BTreeMap<(Code, u64), LicenseKey>,
+    /// Each product's free slots.
+    free: BTreeMap<Code, BTreeSet<u64>>,
+    /// The slots each holder holds, per product (holders as the vault shows them).
+    held: BTreeMap<(Code, String), Vec<u64>>,
     idempotency: BTreeMap<(OrganizationId, String), IdempotencyRecord>,
     outbox: Vec<(OutboxEntry, Option<Timestamp>)>,
 }
@@ -221,6 +237,43 @@ impl MemoryStore {
 fn after(events: &[RecordedEvent], version: u64) -> &[RecordedEvent] {
     let start = events.partition_point(|e| e.version <= version);
     events.get(start..).unwrap_or_default()
+}
+
+impl Memory {
+    /// The slots each claim of a commit takes, checked before anything is
+    /// changed: free slots (or slots `keys` stocks in the same commit), none
+    /// taken twice.
+    fn claimed_slots(&self, keys: &[VaultKey], claims: &[Claim]) -> Result<Vec<Vec<u64>>, Error> {
+        let mut taken: HashSet<(&Code, u64)> = HashSet::new();
+        let mut result = Vec::with_capacity(claims.len());
+        for claim in claims {
+            let product = &claim.product;
+            let stocked_now = keys.iter().filter(|k| &k.product == product).map(|k| k.slot);
+            let free = self.free.get(product).into_iter().flatten().copied();
+            let mut candidates = free.chain(stocked_now);
+            let slots: Vec<u64> = match claim.slots {
+                ClaimSlots::Free(count) => {
+                    let slots: Vec<u64> =
+                        candidates.by_ref().filter(|slot| !taken.contains(&(product, *slot))).take(count as usize).collect();
+                    if slots.len() < count as usize {
+                        return Err(keys_ran_out(product, slots.len() as u64, count));
+                    }
+                    slots
+                }
+                ClaimSlots::Range { first, count } => {
+                    let wanted: BTreeSet<u64> = (first..first.saturating_add(u64::from(count))).collect();
+                    let available: BTreeSet<u64> = candidates.filter(|slot| wanted.contains(slot)).collect();
+                    if let Some(slot) = wanted.iter().find(|slot| !available.contains(slot) || taken.contains(&(product, **slot))) {
+                        return Err(slots_not_free(product, *slot));
+                    }
+                    wanted.into_iter().collect()
+                }
+            };
+            taken.extend(slots.iter().map(|slot| (product, *slot)));
+            result.push(slots);
+        }
+        Ok(result)
+    }
 }
 
 fn version_of(events: Option<&Vec<RecordedEvent>>) -> u64 {
@@ -283,13 +336,22 @@ impl Store for MemoryStore {
                 }
             }
         }
+        let claimed = memory.claimed_slots(&commit.keys, &commit.claims)?;
         for append in commit.appends {
             let versions = append.events.iter().map(|e| (append.stream.clone(), e.version)).collect::<Vec<_>>();
             memory.feed.extend(versions);
             memory.streams.entry(append.stream).or_default().extend(append.events);
         }
         for key in commit.keys {
+            memory.free.entry(key.product.clone()).or_default().insert(key.slot);
             memory.vault.insert((key.product, key.slot), key.key);
+        }
+        for (claim, slots) in commit.claims.iter().zip(claimed) {
+            let free = memory.free.entry(claim.product.clone()).or_default();
+            for slot in &slots {
+                free.remove(slot);
+            }
+            memory.held.entry((claim.product.clone(), claim.holder.to_string())).or_default().extend(slots);
         }
         if let Some(record) = commit.idempotency {
             memory.idempotency.insert((record.organization, record.key.clone()), record);
@@ -318,6 +380,24 @@ impl Store for MemoryStore {
                     .get(&(product.clone(), slot))
                     .cloned()
                     .ok_or_else(|| Error::storage(format!("vault slot {slot} of `{product}` is empty")))
+            })
+            .collect()
+    }
+
+    fn free_keys(&self, product: &Code, up_to: u64) -> Result<u64, Error> {
+        Ok(self.lock()?.free.get(product).map_or(0, |free| free.len() as u64).min(up_to))
+    }
+
+    fn claimed_keys(&self, product: &Code, claim: &KeyClaim) -> Result<Vec<(u64, LicenseKey)>, Error> {
+        let memory = self.lock()?;
+        let Some(slots) = memory.held.get(&(product.clone(), claim.to_string())) else { return Ok(Vec::new()) };
+        let mut slots = slots.clone();
+        slots.sort_unstable();
+        slots
+            .into_iter()
+            .map(|slot| {
+                let key = memory.vault.get(&(product.clone(), slot)).cloned();
+                key.map(|key| (slot, key)).ok_or_else(|| Error::storage(format!("vault slot {slot} of `{product}` is empty")))
             })
             .collect()
     }

@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
-use crate::event::{Event, RecordedEvent, StreamId};
+use crate::event::{Event, KeyClaim, KeySlots, RecordedEvent, StreamId};
 use crate::mail::Mail;
 use crate::sealing::Keyring;
 use crate::secret::LicenseKey;
-use crate::store::{Append, Commit, Store, VaultKey, no_vault_key};
+use crate::store::{Append, Claim, ClaimSlots, Commit, KeyHolder, Store, VaultKey, no_vault_key};
 use crate::values::Code;
 
 /// The layout of the records this release writes and reads.
@@ -52,6 +52,10 @@ pub enum Record {
         /// The key; shown in clear only in the exported text.
         #[serde(serialize_with = "key_out", deserialize_with = "key_in")]
         key: LicenseKey,
+        /// The benefit it was claimed for, if it is handed out (ADR 9); keys
+        /// handed out by slot range are told by the pools' events instead.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        claim: Option<KeyClaim>,
     },
     /// A key of a pool's vault, sealed under a vault key (ADR 8): only a
     /// keyring holding that key opens it on import.
@@ -64,6 +68,9 @@ pub enum Record {
         key_id: String,
         /// The sealed entry, in hexadecimal.
         sealed: String,
+        /// The benefit it was claimed for, as in [`Record::Key`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        claim: Option<KeyClaim>,
     },
     /// A mail not yet sent; queued again as pending on import.
     Mail(Mail),
@@ -127,6 +134,8 @@ struct Exported<'s> {
     counts: TransferCounts,
     /// Where each pool's keys are: (product, first slot, count).
     stocked: Vec<(Code, u64, u32)>,
+    /// The claims purchases made, per product.
+    claims: Vec<(Code, KeyClaim)>,
     /// The last version written of each stream.
     written: BTreeMap<StreamId, u64>,
 }
@@ -135,6 +144,13 @@ impl Exported<'_> {
     fn event(&mut self, event: RecordedEvent) -> Result<(), Error> {
         if let (StreamId::KeyPool(product), Event::KeysStocked { first, count }) = (&event.stream, &event.event) {
             self.stocked.push((product.clone(), *first, *count));
+        }
+        if let Event::PackagePurchased { keys, .. } = &event.event {
+            for allocation in keys {
+                if let KeySlots::Claimed { product, claim, .. } = &allocation.slots {
+                    self.claims.push((product.clone(), *claim));
+                }
+            }
         }
         self.written.insert(event.stream.clone(), event.version);
         self.counts.events += 1;
@@ -156,7 +172,7 @@ pub fn export(
         return Err(no_vault_key());
     }
     sink(Record::Header { format: TRANSFER_FORMAT, library: env!("CARGO_PKG_VERSION").to_string() })?;
-    let mut out = Exported { sink, counts: TransferCounts::default(), stocked: Vec::new(), written: BTreeMap::new() };
+    let mut out = Exported { sink, counts: TransferCounts::default(), stocked: Vec::new(), claims: Vec::new(), written: BTreeMap::new() };
     let mut after = 0;
     loop {
         let page = store.changes(after, PAGE)?;
@@ -180,14 +196,21 @@ pub fn export(
     }
     progress(out.counts.events);
     if !matches!(keys, ExportKeys::Omit) {
+        let mut claimed: BTreeMap<(Code, u64), KeyClaim> = BTreeMap::new();
+        for (product, claim) in std::mem::take(&mut out.claims) {
+            for (slot, _) in store.claimed_keys(&product, &claim)? {
+                claimed.insert((product.clone(), slot), claim);
+            }
+        }
         for (product, first, count) in std::mem::take(&mut out.stocked) {
             for (key, slot) in store.vault_keys(&product, first, count)?.into_iter().zip(first..) {
+                let claim = claimed.get(&(product.clone(), slot)).copied();
                 let record = match keys {
                     ExportKeys::Sealed(ring) => {
                         let entry = ring.seal(product.as_str(), slot, &key)?.ok_or_else(no_vault_key)?;
-                        Record::SealedKey { product: product.clone(), slot, key_id: entry.key_id, sealed: hex(&entry.sealed) }
+                        Record::SealedKey { product: product.clone(), slot, key_id: entry.key_id, sealed: hex(&entry.sealed), claim }
                     }
-                    _ => Record::Key { product: product.clone(), slot, key },
+                    _ => Record::Key { product: product.clone(), slot, key, claim },
                 };
                 (out.sink)(record)?;
                 out.counts.keys += 1;
@@ -208,6 +231,15 @@ fn stocked_at(slots: &BTreeMap<Code, Vec<(u64, u32)>>, product: &Code, slot: u64
     let stocked =
         slots.get(product).is_some_and(|ranges| ranges.iter().any(|(first, count)| (*first..first + u64::from(*count)).contains(&slot)));
     if stocked { Ok(()) } else { Err(refused(format!("a key at slot {slot} of `{product}`, which the pool never stocked"))) }
+}
+
+/// The claim restoring who holds the key at `slot`, if anyone.
+fn claimed_at(product: &Code, slot: u64, claim: Option<KeyClaim>) -> Option<Claim> {
+    claim.map(|claim| Claim {
+        product: product.clone(),
+        holder: KeyHolder::Benefit(claim),
+        slots: ClaimSlots::Range { first: slot, count: 1 },
+    })
 }
 
 fn refused(reason: impl Into<String>) -> Error {
@@ -235,6 +267,9 @@ pub fn import(store: &dyn Store, records: Vec<Record>, keyring: &Keyring) -> Res
     let mut order: Vec<StreamId> = Vec::new();
     let mut slots: BTreeMap<Code, Vec<(u64, u32)>> = BTreeMap::new();
     let mut keys: Vec<VaultKey> = Vec::new();
+    let mut claims: Vec<Claim> = Vec::new();
+    // Keys handed out by slot range, as the pools' events tell (before 0.2).
+    let mut ranges: Vec<Claim> = Vec::new();
     let mut mail: Vec<Mail> = Vec::new();
     let mut end = None;
     for record in records.by_ref() {
@@ -247,17 +282,27 @@ pub fn import(store: &dyn Store, records: Vec<Record>, keyring: &Keyring) -> Res
                 if events.is_empty() {
                     order.push(event.stream.clone());
                 }
-                if let (StreamId::KeyPool(product), Event::KeysStocked { first, count }) = (&event.stream, &event.event) {
-                    slots.entry(product.clone()).or_default().push((*first, *count));
+                match (&event.stream, &event.event) {
+                    (StreamId::KeyPool(product), Event::KeysStocked { first, count }) => {
+                        slots.entry(product.clone()).or_default().push((*first, *count));
+                    }
+                    (StreamId::KeyPool(product), Event::KeysAllocated { first, count, package }) => ranges.push(Claim {
+                        product: product.clone(),
+                        holder: KeyHolder::Package(*package),
+                        slots: ClaimSlots::Range { first: *first, count: *count },
+                    }),
+                    _ => {}
                 }
                 events.push(event);
             }
-            Record::Key { product, slot, key } => {
+            Record::Key { product, slot, key, claim } => {
                 stocked_at(&slots, &product, slot)?;
+                claims.extend(claimed_at(&product, slot, claim));
                 keys.push(VaultKey { product, slot, key });
             }
-            Record::SealedKey { product, slot, key_id, sealed } => {
+            Record::SealedKey { product, slot, key_id, sealed, claim } => {
                 stocked_at(&slots, &product, slot)?;
+                claims.extend(claimed_at(&product, slot, claim));
                 let bytes =
                     unhex(&sealed).ok_or_else(|| refused(format!("the sealed key at slot {slot} of `{product}` is not hexadecimal")))?;
                 let key = keyring.open(product.as_str(), slot, &key_id, &bytes).map_err(|e| refused(e.to_string()))?;
@@ -300,6 +345,10 @@ pub fn import(store: &dyn Store, records: Vec<Record>, keyring: &Keyring) -> Res
             Append { stream, expected_version: 0, events }
         })
         .collect();
-    store.commit(Commit { appends, mail, keys, idempotency: None })?;
+    // Without its keys a pool has nothing to mark as handed out.
+    if !keys.is_empty() {
+        claims.extend(ranges);
+    }
+    store.commit(Commit { appends, mail, keys, claims, idempotency: None })?;
     Ok(counts)
 }

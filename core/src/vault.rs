@@ -4,7 +4,9 @@
 
 use crate::center::BenefitCenter;
 use crate::error::Error;
-use crate::store::{Resealed, VaultStatus};
+use crate::event::KeySlots;
+use crate::secret::LicenseKey;
+use crate::store::{Resealed, Store, VaultStatus};
 
 /// The most entries one [`BenefitCenter::reseal_vault`] call seals: each
 /// call is one transaction, kept short so writers are not held up long.
@@ -30,5 +32,22 @@ impl BenefitCenter {
         // Counts only: never a key, nor a key id's key.
         tracing::info!(resealed = done.resealed, remaining = done.remaining, "key vault resealed");
         Ok(done)
+    }
+}
+
+/// The keys of a keyed benefit, wherever its purchase put them: a range of
+/// slots (before 0.2) or the entries claimed for it (ADR 9). Exactly as
+/// many as the benefit holds, or a `storage` error: a vault that lost
+/// entries must not show a partial set as the benefit's keys.
+pub(crate) fn benefit_keys(store: &dyn Store, slots: &KeySlots) -> Result<Vec<LicenseKey>, Error> {
+    match slots {
+        KeySlots::Range { product, first, count } => store.vault_keys(product, *first, *count),
+        KeySlots::Claimed { product, claim, count } => {
+            let keys: Vec<LicenseKey> = store.claimed_keys(product, claim)?.into_iter().map(|(_, key)| key).collect();
+            if keys.len() != *count as usize {
+                return Err(Error::storage(format!("the vault of `{product}` holds {} keys claimed for {claim}, not {count}", keys.len())));
+            }
+            Ok(keys)
+        }
     }
 }

@@ -417,13 +417,13 @@ pub(crate) fn benefit(state: &OrganizationState, benefit: &Benefit) -> BenefitVi
         BenefitDetail::Software { languages, os_types, special_instructions, keys, activation, .. } => {
             view.languages = languages.iter().map(|l| l.to_string()).collect();
             view.os_types = os_types.iter().map(|o| o.to_string()).collect();
-            view.key_count = keys.count;
+            view.key_count = keys.count();
             view.special_instructions = special_instructions.clone();
             (view.status, view.active_at, view.expires_at) = software_status(activation);
         }
         BenefitDetail::CloudLicense { keys, special_instructions, activation, .. } => {
             view.category = Category::Cloud;
-            view.key_count = keys.count;
+            view.key_count = keys.count();
             view.special_instructions = special_instructions.clone();
             (view.status, view.active_at, view.expires_at) = software_status(activation);
         }

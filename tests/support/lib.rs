@@ -193,6 +193,16 @@ impl Store for ReplayOnly {
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
         self.0.vault_keys(product, first, count)
     }
+    fn free_keys(&self, product: &partner_benefits::values::Code, up_to: u64) -> Result<u64, Error> {
+        self.0.free_keys(product, up_to)
+    }
+    fn claimed_keys(
+        &self,
+        product: &partner_benefits::values::Code,
+        claim: &partner_benefits::event::KeyClaim,
+    ) -> Result<Vec<(u64, LicenseKey)>, Error> {
+        self.0.claimed_keys(product, claim)
+    }
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
         self.0.idempotency(organization, key)
     }

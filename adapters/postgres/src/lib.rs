@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod blocking;
+mod claims;
 mod migrate;
 mod pool;
 mod statements;
@@ -12,7 +13,7 @@ mod vault;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use partner_benefits::event::{RecordedEvent, StreamId};
+use partner_benefits::event::{KeyClaim, RecordedEvent, StreamId};
 use partner_benefits::lifecycle::delivery::DeliveryState;
 use partner_benefits::sealing::Keyring;
 use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Positioned, Resealed, Snapshot, Store, VaultStatus};
@@ -272,7 +273,7 @@ impl Store for PostgresStore {
     }
 
     fn commit(&self, commit: Commit) -> Result<(), Error> {
-        let Commit { mut appends, mail, keys, idempotency } = commit;
+        let Commit { mut appends, mail, keys, claims, idempotency } = commit;
         for append in &appends {
             for (offset, event) in append.events.iter().enumerate() {
                 if event.version != append.expected_version + offset as u64 + 1 || event.stream != append.stream {
@@ -332,6 +333,9 @@ impl Store for PostgresStore {
             if !keys.is_empty() {
                 vault::stock(&mut tx, &st, &self.keyring, &keys)?;
             }
+            if !claims.is_empty() {
+                claims::claim(&mut tx, &st, &claims)?;
+            }
             if !mail.is_empty() {
                 let ids: Vec<String> = mail.iter().map(|m| m.id.to_string()).collect();
                 let bodies = mail.iter().map(|m| json(m, "mail")).collect::<Result<Vec<_>, _>>()?;
@@ -354,6 +358,14 @@ impl Store for PostgresStore {
 
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
         self.pool.with(|conn| vault::read(conn, &self.keyring, product.as_str(), first, count))
+    }
+
+    fn free_keys(&self, product: &Code, up_to: u64) -> Result<u64, Error> {
+        self.pool.with(|conn| claims::free(conn, product, up_to))
+    }
+
+    fn claimed_keys(&self, product: &Code, claim: &KeyClaim) -> Result<Vec<(u64, LicenseKey)>, Error> {
+        self.pool.with(|conn| claims::claimed(conn, &self.keyring, product, claim))
     }
 
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {

@@ -12,10 +12,11 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/0002_vault_key_index.sql")),
     (3, include_str!("../migrations/0003_changes_feed.sql")),
     (4, include_str!("../migrations/0004_sealed_vault.sql")),
+    (5, include_str!("../migrations/0005_key_claims.sql")),
 ];
 
 /// The schema version this library writes and reads.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 fn failed(what: &'static str) -> impl Fn(postgres::Error) -> Error {
     move |e| Error::storage(format!("schema migration failed while {what}: {}", describe(&e)))

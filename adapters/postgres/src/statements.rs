@@ -18,6 +18,11 @@ pub(crate) struct Statements {
     pub first_stocked: Statement,
     pub insert_keys: Statement,
     pub vault_keys: Statement,
+    pub claim_free: Statement,
+    pub claim_range: Statement,
+    pub marked_by: Statement,
+    pub free_keys: Statement,
+    pub claimed_keys: Statement,
     pub sealed_under: Statement,
     pub vault_status: Statement,
     pub reseal_due: Statement,
@@ -69,6 +74,16 @@ impl Statements {
             insert_keys: p("INSERT INTO pb_vault (product, slot, key, key_id, sealed, fingerprint) \
                  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])")?,
             vault_keys: p("SELECT slot, key, key_id, sealed FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 ORDER BY slot")?,
+            // The lowest free entries no other commit is claiming: purchases of
+            // distinct organizations pass each other here instead of queueing.
+            claim_free: p("WITH free AS ( \
+                   SELECT slot FROM pb_vault WHERE product = $2 AND holder IS NULL \
+                   ORDER BY slot LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 UPDATE pb_vault v SET holder = $1 FROM free WHERE v.product = $2 AND v.slot = free.slot")?,
+            claim_range: p("UPDATE pb_vault SET holder = $1 WHERE product = $2 AND slot >= $3 AND slot < $4 AND holder IS NULL")?,
+            marked_by: p("SELECT slot FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 AND holder = $4 ORDER BY slot")?,
+            free_keys: p("SELECT count(*) FROM (SELECT 1 FROM pb_vault WHERE product = $1 AND holder IS NULL LIMIT $2) f")?,
+            claimed_keys: p("SELECT slot, key, key_id, sealed FROM pb_vault WHERE product = $1 AND holder = $2 ORDER BY slot")?,
             sealed_under: p("SELECT DISTINCT key_id FROM pb_vault WHERE key_id IS NOT NULL ORDER BY key_id")?,
             vault_status: p("SELECT key_id, count(*) FROM pb_vault GROUP BY key_id")?,
             // Entries not under the current key ($1); read under the vault

@@ -57,7 +57,7 @@ pub(crate) fn stock(tx: &mut Transaction<'_>, st: &Statements, keyring: &Keyring
 }
 
 /// One stored entry, as read.
-fn open_entry(row: &Row, keyring: &Keyring, product: &str, slot: u64) -> Result<LicenseKey, Error> {
+pub(crate) fn open_entry(row: &Row, keyring: &Keyring, product: &str, slot: u64) -> Result<LicenseKey, Error> {
     let clear: Option<String> = row.get("key");
     let key_id: Option<String> = row.get("key_id");
     let sealed: Option<Vec<u8>> = row.get("sealed");

@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use partner_benefits::event::Event;
+use partner_benefits::event::{Event, KeySlots};
 use partner_benefits::lifecycle::delivery::DeliveryState;
 use partner_benefits::mail::MailTopic;
 use partner_benefits::store::{Commit, Store};
@@ -54,6 +54,7 @@ fn child() {
     match common::child_role().as_deref() {
         None => {}
         Some("race") => race_child(),
+        Some("buyers") => buyers_child(),
         Some("writer") => writer_child(),
         Some("dispatcher") => dispatcher_child(),
         Some(other) => panic!("unknown child role {other}"),
@@ -78,17 +79,6 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
 
 // ---------------------------------------------------------------- race ---
 
-/// Retries a conflicting command on fresh state until it wins or loses for good.
-fn until_settled<T>(mut f: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
-    for _ in 0..500 {
-        match f() {
-            Err(Error::Conflict { .. }) => continue,
-            other => return other,
-        }
-    }
-    Err(Error::Conflict { reason: "still conflicting after 500 tries".into() })
-}
-
 fn race_child() {
     let url = var("PGURL");
     let schema = var("PB_SCHEMA");
@@ -110,14 +100,16 @@ fn race_child() {
             let barrier = Arc::clone(&barrier);
             std::thread::spawn(move || {
                 barrier.wait();
-                let seat = center.session(seat_admin.organization(), seat_admin).with_retries(20);
-                match until_settled(|| seat.assign_user(vs, user)) {
+                // Default settings: a conflict between the racers is resolved
+                // inside the library, never handed to the caller.
+                let seat = center.session(seat_admin.organization(), seat_admin);
+                match seat.assign_user(vs, user) {
                     Ok(()) => common::say(&format!("seat won {user}")),
                     Err(Error::CapacityExhausted { .. }) => common::say("seat lost"),
                     Err(e) => common::say(&format!("seat error {e}")),
                 }
-                let shop = center.session(buyer.organization(), buyer).with_retries(20);
-                match until_settled(|| shop.purchase_package("action-pack")) {
+                let shop = center.session(buyer.organization(), buyer);
+                match shop.purchase_package("action-pack") {
                     Ok(package) => common::say(&format!("keys won {package}")),
                     Err(Error::CapacityExhausted { .. }) => common::say("keys lost"),
                     Err(e) => common::say(&format!("keys error {e}")),
@@ -207,17 +199,136 @@ fn race_two_processes_eight_threads_each_never_oversell_seats_or_keys() {
         let pool = fresh.program().key_pool(product).unwrap();
         assert_eq!(pool.allocated, pool.stocked, "{product}: every key went, none twice");
         assert_eq!(pool.stocked, per_package * 5);
-        // Allocated slot ranges never overlap.
-        let events = store.read_events(&StreamId::KeyPool(product.parse().unwrap()), 0, usize::MAX).unwrap();
+        // No key went to two packages: the claims the buyers' purchases name
+        // hold distinct slots, as many as were stocked.
         let mut taken = BTreeSet::new();
-        for e in events {
-            if let Event::KeysAllocated { first, count, .. } = e.event {
-                for slot in first..first + u64::from(count) {
-                    assert!(taken.insert(slot), "{product}: slot {slot} handed out twice");
+        for buyer in &buyers {
+            for e in store.read_events(&StreamId::Organization(buyer.organization()), 0, usize::MAX).unwrap() {
+                let Event::PackagePurchased { keys, .. } = e.event else { continue };
+                for allocation in keys.iter().filter(|a| a.slots.product().as_str() == product) {
+                    let KeySlots::Claimed { product: code, claim, count } = &allocation.slots else { panic!("{allocation:?}") };
+                    let held = store.claimed_keys(code, claim).unwrap();
+                    assert_eq!(held.len(), *count as usize, "{claim}");
+                    for (slot, _) in held {
+                        assert!(taken.insert(slot), "{product}: slot {slot} handed out twice");
+                    }
                 }
             }
         }
-        assert_eq!(taken.len() as u64, pool.stocked);
+        // The seat race's own package took one package's worth.
+        assert_eq!(taken.len() as u64 + per_package, pool.stocked);
+    }
+}
+
+// ------------------------------------------------------------ buyers ---
+
+const PROCESSES: usize = 4;
+const BUYERS_PER_PROCESS: usize = 3;
+const PURCHASES_EACH: usize = 4;
+
+/// Buys `PURCHASES_EACH` packages for each of its organizations, one thread
+/// per organization, with default settings.
+fn buyers_child() {
+    let url = var("PGURL");
+    let schema = var("PB_SCHEMA");
+    let buyers: Vec<UserId> = var("PB_BUYERS").split(',').map(|u| u.parse().unwrap()).collect();
+    let center = center_on(Arc::new(common::store_in(&url, &schema, buyers.len())) as Arc<dyn Store>);
+    common::say("ready");
+    let mut go = String::new();
+    std::io::stdin().read_line(&mut go).unwrap();
+    let threads: Vec<_> = buyers
+        .into_iter()
+        .map(|buyer| {
+            let session = center.session(buyer.organization(), buyer);
+            std::thread::spawn(move || {
+                for _ in 0..PURCHASES_EACH {
+                    match session.purchase_package("action-pack") {
+                        Ok(package) => common::say(&format!("bought {package}")),
+                        Err(e) => common::say(&format!("error {e}")),
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    common::say("done");
+}
+
+/// Issue 17: processes buying for their own organizations from the same
+/// pools never fail on one another (no `conflict` reaches a caller with
+/// default settings), never share a key, and leave the pools exact.
+#[test]
+fn b5_processes_buying_for_distinct_organizations_all_succeed_and_never_share_a_key() {
+    let Some(url) = common::pg_url("b5_processes_buying_for_distinct_organizations_all_succeed_and_never_share_a_key") else { return };
+    let schema = common::unique_schema("buyers");
+    let store: Arc<dyn Store> = Arc::new(common::store_in(&url, &schema, 2));
+    let center = center_on(Arc::clone(&store));
+    let total = PROCESSES * BUYERS_PER_PROCESS * PURCHASES_EACH;
+    let products = [("windows-server", 1usize), ("office-professional-plus", 5), ("microsoft-365-e3", 5)];
+    // Room for every purchase and 7 packages more.
+    for (product, per_package) in products {
+        center.program().stock_keys(product, keys(product, "buyers", per_package * (total + 7))).unwrap();
+    }
+    let buyers: Vec<UserId> = (0..PROCESSES * BUYERS_PER_PROCESS)
+        .map(|i| {
+            let o = center.create_organization(&format!("Buyer {i}"), &format!("p@c{i}.example"), "Bo Buyer", &format!("bo@c{i}.example"));
+            o.unwrap().admin_id
+        })
+        .collect();
+    let mut children: Vec<(Child, mpsc::Receiver<String>)> = buyers
+        .chunks(BUYERS_PER_PROCESS)
+        .map(|mine| {
+            let mut child = common::child_command(CHILD_ENTRY, "buyers")
+                .env("PGURL", &url)
+                .env("PB_SCHEMA", &schema)
+                .env("PB_BUYERS", mine.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let rx = lines_of(&mut child);
+            (child, rx)
+        })
+        .collect();
+    for (_, rx) in &children {
+        assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), "ready");
+    }
+    for (child, _) in &mut children {
+        child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
+    }
+    let mut lines = Vec::new();
+    for (child, rx) in &mut children {
+        loop {
+            let line = rx.recv_timeout(Duration::from_secs(120)).expect("a buying child went silent");
+            if line == "done" {
+                break;
+            }
+            lines.push(line);
+        }
+        assert!(child.wait().unwrap().success());
+    }
+    let errors: Vec<&String> = lines.iter().filter(|l| l.starts_with("error")).collect();
+    assert!(errors.is_empty(), "a purchase failed: {errors:?}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("bought")).count(), total);
+
+    let fresh = center_on(Arc::new(common::store_in(&url, &schema, 1)) as Arc<dyn Store>);
+    let mut texts = BTreeSet::new();
+    for buyer in &buyers {
+        let session = fresh.session(buyer.organization(), *buyer);
+        assert_eq!(session.packages().unwrap().len(), PURCHASES_EACH);
+        for benefit in session.benefits_in(partner_benefits::Category::Software).unwrap() {
+            for key in session.get_keys(benefit.id, "en", "x64").unwrap().keys {
+                assert!(texts.insert(key.reveal().to_owned()), "a key went to two packages");
+            }
+        }
+    }
+    assert_eq!(texts.len(), total * 6, "two software benefits of 1 and 5 keys per package");
+    for (product, per_package) in products {
+        let pool = fresh.program().key_pool(product).unwrap();
+        assert_eq!(pool.allocated, (per_package * total) as u64, "{product}");
+        assert_eq!(pool.available, (per_package * 7) as u64, "{product}");
     }
 }
 

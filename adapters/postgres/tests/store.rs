@@ -176,6 +176,16 @@ impl Store for ReplayOnly {
     ) -> Result<Vec<partner_benefits::LicenseKey>, Error> {
         self.0.vault_keys(product, first, count)
     }
+    fn free_keys(&self, product: &partner_benefits::values::Code, up_to: u64) -> Result<u64, Error> {
+        self.0.free_keys(product, up_to)
+    }
+    fn claimed_keys(
+        &self,
+        product: &partner_benefits::values::Code,
+        claim: &partner_benefits::event::KeyClaim,
+    ) -> Result<Vec<(u64, partner_benefits::LicenseKey)>, Error> {
+        self.0.claimed_keys(product, claim)
+    }
     fn idempotency(
         &self,
         org: partner_benefits::OrganizationId,

@@ -18,7 +18,7 @@ pub const APPLICATION_ID: i32 = 0x5042_454E;
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     // 1: streams with their versions, events, the key vault, idempotency records, the outbox.
     "
     CREATE TABLE counters (
@@ -127,6 +127,25 @@ const MIGRATIONS: [&str; 5] = [
     CREATE INDEX vault_key ON vault (key) WHERE key IS NOT NULL;
     CREATE INDEX vault_fingerprint ON vault (fingerprint) WHERE fingerprint IS NOT NULL;
     CREATE INDEX vault_key_id ON vault (key_id);
+    ",
+    // 6: keys are claimed in the vault (ADR 9). `holder` marks an entry handed
+    // out: the benefit it was claimed for (`pkg-7-2/0`), or, for the ranges
+    // purchases took by slot before, their package (`pkg-7-2`), as the
+    // pools' `keys_allocated` events tell. A free entry has none.
+    "
+    ALTER TABLE vault ADD COLUMN holder TEXT;
+    UPDATE vault SET holder = taken.package
+    FROM (
+        SELECT substr(stream, 6) AS product,
+               json_extract(body, '$.event.first') AS first,
+               json_extract(body, '$.event.count') AS count,
+               json_extract(body, '$.event.package') AS package
+        FROM events
+        WHERE stream LIKE 'pool:%' AND json_extract(body, '$.event.type') = 'keys_allocated'
+    ) AS taken
+    WHERE vault.product = taken.product AND vault.slot >= taken.first AND vault.slot < taken.first + taken.count;
+    CREATE INDEX vault_free ON vault (product, slot) WHERE holder IS NULL;
+    CREATE INDEX vault_holder ON vault (product, holder) WHERE holder IS NOT NULL;
     ",
 ];
 

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use partner_benefits::event::KeyClaim;
 use partner_benefits::lifecycle::delivery::DeliveryState;
 use partner_benefits::sealing::Keyring;
 use partner_benefits::store::{Commit, IdempotencyRecord, Loaded, Positioned, Resealed, Snapshot, VaultStatus};
@@ -12,7 +13,7 @@ use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, R
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::error::{int, is_constraint, json, sql, uint};
-use crate::{open, schema, vault};
+use crate::{claims, open, schema, vault};
 
 /// How hard SQLite works to make a commit survive a power cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -294,6 +295,9 @@ impl Store for SqliteStore {
             if !keys.is_empty() {
                 vault::stock(tx, &keys, context)?;
             }
+            if !commit.claims.is_empty() {
+                claims::claim(tx, &commit.claims, context)?;
+            }
             if !mails.is_empty() {
                 let mut insert =
                     tx.prepare_cached("INSERT INTO outbox (id, mail, delivery, due) VALUES (?1, ?2, ?3, 1)").map_err(sql(context))?;
@@ -330,6 +334,14 @@ impl Store for SqliteStore {
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
         let end = first.checked_add(u64::from(count)).ok_or_else(|| Error::storage("vault slot range overflows"))?;
         self.read(&format!("reading the vault of `{product}`"), |tx| vault::read(tx, &self.keyring, product.as_str(), first, end))
+    }
+
+    fn free_keys(&self, product: &Code, up_to: u64) -> Result<u64, Error> {
+        self.read(&format!("counting the free keys of `{product}`"), |tx| claims::free(tx, product, up_to))
+    }
+
+    fn claimed_keys(&self, product: &Code, claim: &KeyClaim) -> Result<Vec<(u64, LicenseKey)>, Error> {
+        self.read(&format!("reading the keys claimed for {claim}"), |tx| claims::claimed(tx, &self.keyring, product, claim))
     }
 
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {

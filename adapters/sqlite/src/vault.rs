@@ -75,7 +75,7 @@ pub(crate) fn stock(tx: &Transaction<'_>, keys: &[Stocking<'_>], context: &str) 
 }
 
 /// One stored entry, as read.
-struct Entry {
+pub(crate) struct Entry {
     slot: i64,
     clear: Option<String>,
     key_id: Option<String>,
@@ -83,11 +83,16 @@ struct Entry {
 }
 
 impl Entry {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self { slot: row.get("slot")?, clear: row.get("key")?, key_id: row.get("key_id")?, sealed: row.get("sealed")? })
     }
 
-    fn open(self, keyring: &Keyring, product: &str, slot: u64) -> Result<LicenseKey, Error> {
+    /// Its slot, as stored.
+    pub(crate) fn slot(&self) -> Result<u64, Error> {
+        uint(self.slot, "vault slot")
+    }
+
+    pub(crate) fn open(self, keyring: &Keyring, product: &str, slot: u64) -> Result<LicenseKey, Error> {
         match (self.clear, self.key_id, self.sealed) {
             (Some(clear), _, _) => {
                 LicenseKey::new(clear).map_err(|_| Error::storage(format!("vault slot {slot} of `{product}` holds an unusable key")))

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 pub mod changes;
+pub mod claims;
 pub mod vault;
 
 use chrono::{Duration, TimeZone, Utc};
@@ -76,6 +77,7 @@ pub fn run_all(fresh: &dyn Fn() -> Arc<dyn Store>) {
     idempotency_key_is_kept_once(fresh().as_ref());
     vault_keeps_keys_by_slot(fresh().as_ref());
     vault_refuses_a_key_already_stocked(fresh().as_ref());
+    claims::claims(fresh().as_ref());
     snapshot_then_later_events(fresh().as_ref());
     outbox_claims_settles_and_never_resends(fresh().as_ref());
     center_state_survives_a_new_center(fresh);

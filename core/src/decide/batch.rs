@@ -8,14 +8,15 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{PoolDraw, Tx, decide, program};
-use crate::catalog::{Catalog, PackageTemplate};
+use super::{Tx, decide, program};
+use crate::catalog::{BenefitKind, Catalog, PackageTemplate};
 use crate::command::{Command, Outcome};
 use crate::error::Error;
 use crate::event::{Actor, Event, RecordedEvent, StreamId};
 use crate::lifecycle::Timestamp;
 use crate::mail::Mail;
-use crate::state::{KeyPoolState, OrganizationState};
+use crate::state::OrganizationState;
+use crate::store::{Claim, ClaimSlots};
 use crate::values::Code;
 
 /// What is asked of an organization in one commit.
@@ -39,12 +40,22 @@ pub(crate) enum Work<'w> {
 }
 
 impl Work<'_> {
-    /// True when deciding it may draw keys from the pools (only purchases do).
-    pub(crate) fn needs_pools(&self) -> bool {
-        match self {
-            Self::Commands(commands) | Self::Rows { commands, .. } => commands.iter().any(|c| matches!(c, Command::PurchasePackage { .. })),
-            Self::CatchUp | Self::Program(_) => false,
+    /// The most keys of each pool deciding the work could claim: what its
+    /// purchases' templates name (a template the catalog lacks is refused
+    /// when decided, and claims nothing). Empty when it buys nothing.
+    pub(crate) fn key_demand(&self, catalog: &Catalog) -> BTreeMap<Code, u64> {
+        let mut demand: BTreeMap<Code, u64> = BTreeMap::new();
+        let (Self::Commands(commands) | Self::Rows { commands, .. }) = self else { return demand };
+        for command in commands.iter() {
+            let Command::PurchasePackage { template } = command else { continue };
+            let Some(template) = Code::parse("template", template).ok().and_then(|code| catalog.package(&code).ok()) else { continue };
+            for benefit in &template.benefits {
+                if let BenefitKind::Software { product, keys, .. } | BenefitKind::CloudLicense { product, keys, .. } = &benefit.kind {
+                    *demand.entry(product.clone()).or_default() += u64::from(*keys);
+                }
+            }
         }
+        demand
     }
 
     /// True when what is decided must not be committed.
@@ -63,7 +74,8 @@ pub(crate) struct Decider<'c> {
     pub(crate) actor: Actor,
     pub(crate) events: Vec<RecordedEvent>,
     pub(crate) mails: Vec<Mail>,
-    pub(crate) draws: Vec<PoolDraw>,
+    /// Keys claimed by the purchases decided so far.
+    pub(crate) claims: Vec<Claim>,
 }
 
 impl Decider<'_> {
@@ -94,16 +106,16 @@ impl Decider<'_> {
     /// Decides `work`: its outcomes, one per command or row (one for a
     /// program operation, none for a catch-up). An error of the whole work
     /// is the outer one; only rows have errors of their own.
-    pub(crate) fn run(&mut self, work: Work<'_>, pools: &BTreeMap<Code, KeyPoolState>) -> Result<Vec<Result<Outcome, Error>>, Error> {
+    pub(crate) fn run(&mut self, work: Work<'_>, free: &BTreeMap<Code, u64>) -> Result<Vec<Result<Outcome, Error>>, Error> {
         match work {
             Work::CatchUp => Ok(Vec::new()),
             Work::Commands(commands) => {
-                commands.iter().enumerate().map(|(i, command)| self.decide(command, pools, i + 1 < commands.len()).map(Ok)).collect()
+                commands.iter().enumerate().map(|(i, command)| self.decide(command, free, i + 1 < commands.len()).map(Ok)).collect()
             }
             Work::Rows { commands, .. } => Ok(commands
                 .iter()
                 .enumerate()
-                .map(|(i, command)| match self.decide(command, pools, i + 1 < commands.len()) {
+                .map(|(i, command)| match self.decide(command, free, i + 1 < commands.len()) {
                     // A row that could not be folded in leaves the state behind
                     // the events: that is a broken log, not a refused row.
                     Err(err @ Error::Storage { .. }) => Err(err),
@@ -120,18 +132,19 @@ impl Decider<'_> {
     }
 
     /// Decides one command; `more_follow` keeps the state moving for the next.
-    fn decide(&mut self, command: &Command, pools: &BTreeMap<Code, KeyPoolState>, more_follow: bool) -> Result<Outcome, Error> {
-        // Pools already drawn from earlier in this batch.
-        let mut pools = Cow::Borrowed(pools);
-        for draw in &self.draws {
-            let pool = pools.to_mut().entry(draw.product.clone()).or_default();
-            pool.allocated += u64::from(draw.count);
+    fn decide(&mut self, command: &Command, free: &BTreeMap<Code, u64>, more_follow: bool) -> Result<Outcome, Error> {
+        // Keys claimed earlier in this batch are not free for this command.
+        let mut free = Cow::Borrowed(free);
+        for claim in &self.claims {
+            if let (Some(left), ClaimSlots::Free(count)) = (free.to_mut().get_mut(&claim.product), claim.slots) {
+                *left = left.saturating_sub(u64::from(count));
+            }
         }
         let mut tx = Tx::new(&self.state, self.catalog, self.now, self.actor);
         tx.templates = self.templates;
-        let outcome = decide(&mut tx, command, &pools)?;
-        let (events, mails, draws) = (tx.events, tx.mails, tx.draws);
-        self.draws.extend(draws);
+        let outcome = decide(&mut tx, command, &free)?;
+        let (events, mails, claims) = (tx.events, tx.mails, tx.claims);
+        self.claims.extend(claims);
         self.absorb(events, mails, more_follow)?;
         Ok(outcome)
     }

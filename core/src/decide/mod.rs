@@ -14,19 +14,19 @@ pub(crate) use batch::{Decider, Work};
 pub(crate) use due::{collect_due, earliest_due, package_earliest_due};
 pub(crate) use go_to_market::unavailable_reason;
 pub(crate) use program::ProgramOp;
-pub(crate) use tx::{PoolDraw, Tx};
+pub(crate) use tx::Tx;
 
 use std::collections::BTreeMap;
 
 use crate::Error;
 use crate::command::{Command, Outcome};
 use crate::permission;
-use crate::state::KeyPoolState;
 use crate::values::Code;
 
-/// Decides `command` for the acting user of `tx`. `pools` holds the current
-/// state of every key pool the catalog names.
-pub(crate) fn decide(tx: &mut Tx<'_>, command: &Command, pools: &BTreeMap<Code, KeyPoolState>) -> Result<Outcome, Error> {
+/// Decides `command` for the acting user of `tx`. `free` holds how many
+/// keys each pool the work draws from had free when it was read (counted up
+/// to what the work could take).
+pub(crate) fn decide(tx: &mut Tx<'_>, command: &Command, free: &BTreeMap<Code, u64>) -> Result<Outcome, Error> {
     // Every command checks its permission before anything else (B1).
     let actor = tx.acting_user()?;
     permission::require(&actor.roles, command.permission())?;
@@ -34,7 +34,7 @@ pub(crate) fn decide(tx: &mut Tx<'_>, command: &Command, pools: &BTreeMap<Code, 
         Command::AddUser { name, email, roles, language } => accounts::add_user(tx, name, email, roles, language.as_deref()),
         Command::SetUserRoles { user, roles } => accounts::set_roles(tx, *user, roles),
         Command::RemoveUser { user } => accounts::remove_user(tx, *user),
-        Command::PurchasePackage { template } => packages::purchase(tx, template, pools),
+        Command::PurchasePackage { template } => packages::purchase(tx, template, free),
         Command::RenewPackage { package } => packages::renew(tx, *package),
         Command::CancelPackage { package } => packages::cancel_package(tx, *package),
         Command::CancelOffer { offer } => packages::cancel_offer(tx, *offer),

@@ -2,24 +2,25 @@
 
 use std::collections::BTreeMap;
 
-use super::{PoolDraw, Tx};
+use super::Tx;
 use crate::catalog::BenefitKind;
 use crate::command::Outcome;
 use crate::error::{Error, RefundRefusal};
-use crate::event::{CancellationTarget, Event, KeyAllocation, KeySlots};
+use crate::event::{CancellationTarget, Event, KeyAllocation, KeyClaim, KeySlots};
 use crate::ids::{OfferId, PackageId};
 use crate::lifecycle::offer::{OfferInput, OfferMachine};
 use crate::lifecycle::package::{PackageFact, PackageInput, PackageMachine};
 use crate::lifecycle::{Machine, add_months};
 use crate::mail::MailTopic;
-use crate::state::{KeyPoolState, Package};
+use crate::state::Package;
+use crate::store::{Claim, ClaimSlots, KeyHolder, keys_ran_out};
 use crate::values::{Code, Money};
 
 pub(super) fn package<'s>(tx: &Tx<'s>, id: PackageId) -> Result<&'s Package, Error> {
     tx.state.packages.get(&id).ok_or_else(|| Error::not_found("package", id))
 }
 
-pub(super) fn purchase(tx: &mut Tx<'_>, template: &str, pools: &BTreeMap<Code, KeyPoolState>) -> Result<Outcome, Error> {
+pub(super) fn purchase(tx: &mut Tx<'_>, template: &str, free: &BTreeMap<Code, u64>) -> Result<Outcome, Error> {
     let code = Code::parse("template", template)?;
     let template = tx.catalog.package(&code)?;
     if tx.state.level < template.required_level {
@@ -29,7 +30,10 @@ pub(super) fn purchase(tx: &mut Tx<'_>, template: &str, pools: &BTreeMap<Code, K
             tx.state.level.as_str()
         )));
     }
-    // B7: reserve every key first; a dry pool refuses the whole purchase.
+    // B7: every keyed benefit's keys are claimed in the purchase's commit; a
+    // pool without enough free keys refuses the whole purchase here, and
+    // the store refuses the commit if another writer took them since.
+    let package = PackageId::new(tx.org(), tx.next_package_seq());
     let mut taken: BTreeMap<&Code, u64> = BTreeMap::new();
     let mut keys = Vec::new();
     for (index, benefit) in template.benefits.iter().enumerate() {
@@ -37,28 +41,18 @@ pub(super) fn purchase(tx: &mut Tx<'_>, template: &str, pools: &BTreeMap<Code, K
             BenefitKind::Software { product, keys, .. } | BenefitKind::CloudLicense { product, keys, .. } => (product, *keys),
             _ => continue,
         };
-        let pool = pools.get(product).cloned().unwrap_or_default();
+        let left = free.get(product).copied().unwrap_or(0);
         let already = taken.entry(product).or_insert(0);
-        if pool.available() < *already + u64::from(count) {
-            return Err(Error::CapacityExhausted {
-                what: format!("key pool `{product}` has {} keys left, {} needed", pool.available().saturating_sub(*already), count),
-            });
+        if left < *already + u64::from(count) {
+            return Err(keys_ran_out(product, left.saturating_sub(*already), count));
         }
-        let first = pool.allocated + *already;
         *already += u64::from(count);
         let benefit_index = u32::try_from(index).map_err(|_| Error::invalid("template", "too many benefits"))?;
-        keys.push(KeyAllocation { benefit_index, slots: KeySlots { product: product.clone(), first, count } });
+        let claim = KeyClaim { package, benefit_index };
+        keys.push(KeyAllocation { benefit_index, slots: KeySlots::Claimed { product: product.clone(), claim, count } });
+        tx.claims.push(Claim { product: product.clone(), holder: KeyHolder::Benefit(claim), slots: ClaimSlots::Free(count) });
     }
-    let package = PackageId::new(tx.org(), tx.next_package_seq());
     let expires_at = add_months(tx.now, template.term_months)?;
-    for allocation in &keys {
-        tx.draws.push(PoolDraw {
-            product: allocation.slots.product.clone(),
-            first: allocation.slots.first,
-            count: allocation.slots.count,
-            package,
-        });
-    }
     // The catalog's shared copy when there is one: a template is kilobytes.
     let template = match tx.templates.iter().find(|shared| shared.code == code) {
         Some(shared) => std::sync::Arc::clone(shared),

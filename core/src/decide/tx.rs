@@ -8,17 +8,7 @@ use crate::ids::{MailId, OrganizationId, RequestId, UserId};
 use crate::lifecycle::Timestamp;
 use crate::mail::{Mail, MailTopic, render};
 use crate::state::{Counters, OrganizationState, User};
-use crate::values::{Code, Email, Language};
-
-/// Keys a purchase takes from a product's pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PoolDraw {
-    pub product: Code,
-    pub first: u64,
-    pub count: u32,
-    /// The package the keys go to, recorded in the pool's event.
-    pub package: crate::ids::PackageId,
-}
+use crate::values::{Email, Language};
 
 pub(crate) struct Tx<'s> {
     pub state: &'s OrganizationState,
@@ -30,7 +20,8 @@ pub(crate) struct Tx<'s> {
     next: Counters,
     pub events: Vec<(Timestamp, Actor, Event)>,
     pub mails: Vec<Mail>,
-    pub draws: Vec<PoolDraw>,
+    /// Keys the commit claims for the purchases decided (ADR 9).
+    pub claims: Vec<crate::store::Claim>,
 }
 
 impl<'s> Tx<'s> {
@@ -44,7 +35,7 @@ impl<'s> Tx<'s> {
             next: state.next.clone(),
             events: Vec::new(),
             mails: Vec::new(),
-            draws: Vec::new(),
+            claims: Vec::new(),
         }
     }
 
