@@ -166,6 +166,21 @@ fn a_bad_export_or_a_store_in_use_changes_nothing() {
     }
     let mut twice = records.clone();
     twice.extend(records.clone());
+    // A key record naming a claim no purchase recorded, and one claim's key
+    // records short of what its purchase holds.
+    let claimed = |r: &Record| matches!(r, Record::Key { claim: Some(_), .. });
+    let mut unknown = records.clone();
+    if let Some(Record::Key { claim: Some(claim), .. }) = unknown.iter_mut().find(|r| claimed(r)) {
+        claim.benefit_index = 99;
+    }
+    let mut short = records.clone();
+    if let Some(Record::Key { claim, .. }) = short.iter_mut().find(|r| claimed(r)) {
+        *claim = None;
+    }
+    let mut future = records.clone();
+    if let Some(Record::Header { format, .. }) = future.first_mut() {
+        *format = transfer::TRANSFER_FORMAT + 1;
+    }
     let bad: Vec<(&str, Vec<Record>)> = vec![
         ("no end record", cut(1)),
         ("counts", {
@@ -176,6 +191,9 @@ fn a_bad_export_or_a_store_in_use_changes_nothing() {
         ("jumps to version", gap),
         ("never stocked", stray),
         ("records after the end", twice),
+        ("which no purchase recorded", unknown),
+        ("by the key records", short),
+        ("this release reads formats 1 to", future),
         ("does not start with a header", records[1..].to_vec()),
     ];
     for (reason, bad) in bad {
@@ -191,6 +209,44 @@ fn a_bad_export_or_a_store_in_use_changes_nothing() {
     let err = transfer::import(f.store.as_ref(), records, &Keyring::none()).unwrap_err();
     assert_eq!(err.code(), "precondition_failed", "{err}");
     assert_eq!(exported(f.store.as_ref(), ExportKeys::Clear).0, before);
+}
+
+#[test]
+fn an_export_of_format_1_without_claims_still_imports() {
+    // 0.1.0 wrote format 1: its purchases took slot ranges, told by the
+    // pools' events, and its key records name no claim. The committed
+    // fixture is copied first: opening it in place would add files beside it.
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("benefits.db");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/v0_1_0/benefits.db"), &from).unwrap();
+    let store = Arc::new(SqliteStore::open(&from).unwrap());
+    let (mut records, _) = exported(store.as_ref(), ExportKeys::Clear);
+    assert!(records.iter().all(|r| !matches!(r, Record::Key { claim: Some(_), .. })), "0.1.0 purchases claim nothing");
+    if let Some(Record::Header { format, .. }) = records.first_mut() {
+        *format = 1;
+    }
+    let target: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    transfer::import(target.as_ref(), records, &Keyring::none()).unwrap();
+    let f = Fixture::unstocked();
+    let (old, new) = (center_on(&f, store.clone()), center_on(&f, target.clone()));
+    let windows = partner_benefits::values::Code::parse("product", "windows-server").unwrap();
+    let before = new.program().key_pool("windows-server").unwrap();
+    for product in PRODUCTS {
+        let pool = new.program().key_pool(product).unwrap();
+        assert_eq!(pool, old.program().key_pool(product).unwrap(), "{product}");
+        assert!(pool.allocated > 0, "{product}: the fixture handed keys out");
+    }
+    // A purchase on the imported store takes none of the keys handed out before.
+    let handed_out: Vec<String> =
+        target.vault_keys(&windows, 0, u32::try_from(before.allocated).unwrap()).unwrap().iter().map(|k| k.reveal().to_owned()).collect();
+    let org = partner_benefits::OrganizationId::new(3);
+    let admin = new.session(org, partner_benefits::UserId::new(org, 1));
+    let package = admin.purchase_package("action-pack").unwrap();
+    let bought = benefit(&admin, package, "windows-server");
+    let keys = admin.get_keys(bought.id, "en", "x64").unwrap().keys;
+    assert_eq!(keys.len(), 1);
+    assert!(!handed_out.contains(&keys[0].reveal().to_owned()), "a key handed out by 0.1.0 went out again");
+    assert_eq!(new.program().key_pool("windows-server").unwrap().allocated, before.allocated + 1);
 }
 
 #[test]

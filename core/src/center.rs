@@ -19,7 +19,7 @@ use crate::lifecycle::{Timestamp, calendar_end, calendar_start};
 use crate::mail::{DispatchReport, Mail, Mailer, OutboxEntry, RecordingMailer};
 use crate::secret::LicenseKey;
 use crate::state::{KeyPoolState, OrganizationState};
-use crate::store::{Append, Commit, IdempotencyRecord, MemoryStore, Snapshot, Store, VaultKey};
+use crate::store::{Append, Claim, Commit, IdempotencyRecord, MemoryStore, Snapshot, Store, VaultKey};
 
 use crate::values::{Code, Email, display_name};
 use crate::views::{self, AuditEntry, OrganizationView};
@@ -109,7 +109,7 @@ struct Decided {
     outcomes: Vec<Result<Outcome, Error>>,
     events: Vec<RecordedEvent>,
     mails: Vec<Mail>,
-    claims: Vec<crate::store::Claim>,
+    claims: Vec<Claim>,
     state: Option<OrganizationState>,
 }
 
@@ -370,7 +370,6 @@ impl BenefitCenter {
         Ok(())
     }
 
-    /// The current state of every key pool the catalog names.
     /// How many keys each pool `demand` names has free, counted up to what
     /// the work could take: the purchase's check before its commit claims them.
     fn free_keys(&self, demand: BTreeMap<Code, u64>) -> Result<BTreeMap<Code, u64>, Error> {

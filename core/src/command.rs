@@ -119,7 +119,8 @@ pub struct KeyReveal {
     pub benefit: BenefitId,
     /// Product display name.
     pub product: String,
-    /// The vault slots holding the keys.
+    /// Where the keys are in the vault: the benefit's claim, or (purchases
+    /// before 0.2) its slot range.
     pub slots: KeySlots,
     /// Download links for the chosen language and OS (R11).
     pub download_links: Vec<String>,

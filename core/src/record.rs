@@ -22,8 +22,11 @@ use crate::lifecycle::Timestamp;
 pub const EVENT_SCHEMA: u32 = 1;
 
 /// The schema of snapshots this release writes and reads. Raise it with
-/// every change to the shape of the fold's state. 3: benefits keep their
-/// peak assignment (a schema-2 snapshot lacks it, so it is rebuilt by replay).
+/// every change to the shape of the fold's state that a snapshot written
+/// before would not read back as (a field without a default, a changed
+/// meaning). 3: benefits keep their peak assignment (a schema-2 snapshot
+/// lacks it, so it is rebuilt by replay). Keys claimed in the vault (ADR 9)
+/// only added a form of `KeySlots` beside the old one, which reads as before.
 pub const SNAPSHOT_SCHEMA: u32 = 3;
 
 /// An event as written: the schema, then the recorded event's fields.

@@ -118,7 +118,9 @@ pub struct Commit {
     pub keys: Vec<VaultKey>,
     /// Vault entries to mark as handed out, after `keys` are stocked: a
     /// purchase's keys (ADR 9). Too few free keys refuses the whole commit
-    /// with [`keys_ran_out`].
+    /// with [`keys_ran_out`]; a store whose writers run concurrently answers
+    /// `conflict` instead while other commits hold locks on free entries
+    /// (they may yet roll back). The center decides again on either.
     pub claims: Vec<Claim>,
     /// Idempotency record to keep; a second record with the same key is a `conflict`.
     pub idempotency: Option<IdempotencyRecord>,
@@ -209,8 +211,8 @@ struct Memory {
     vault: BTreeMap<(Code, u64), LicenseKey>,
     /// Each product's free slots.
     free: BTreeMap<Code, BTreeSet<u64>>,
-    /// The slots each holder holds, per product (holders as the vault shows them).
-    held: BTreeMap<(Code, String), Vec<u64>>,
+    /// The slots each holder holds, per product.
+    held: BTreeMap<(Code, KeyHolder), Vec<u64>>,
     idempotency: BTreeMap<(OrganizationId, String), IdempotencyRecord>,
     outbox: Vec<(OutboxEntry, Option<Timestamp>)>,
 }
@@ -245,28 +247,34 @@ impl Memory {
     /// taken twice.
     fn claimed_slots(&self, keys: &[VaultKey], claims: &[Claim]) -> Result<Vec<Vec<u64>>, Error> {
         let mut taken: HashSet<(&Code, u64)> = HashSet::new();
+        let stocked_now: HashSet<(&Code, u64)> = keys.iter().map(|key| (&key.product, key.slot)).collect();
         let mut result = Vec::with_capacity(claims.len());
         for claim in claims {
             let product = &claim.product;
-            let stocked_now = keys.iter().filter(|k| &k.product == product).map(|k| k.slot);
-            let free = self.free.get(product).into_iter().flatten().copied();
-            let mut candidates = free.chain(stocked_now);
+            let free = self.free.get(product);
             let slots: Vec<u64> = match claim.slots {
                 ClaimSlots::Free(count) => {
-                    let slots: Vec<u64> =
-                        candidates.by_ref().filter(|slot| !taken.contains(&(product, *slot))).take(count as usize).collect();
+                    let stocked = keys.iter().filter(|key| &key.product == product).map(|key| key.slot);
+                    let candidates = free.into_iter().flatten().copied().chain(stocked);
+                    let slots: Vec<u64> = candidates.filter(|slot| !taken.contains(&(product, *slot))).take(count as usize).collect();
                     if slots.len() < count as usize {
                         return Err(keys_ran_out(product, slots.len() as u64, count));
                     }
                     slots
                 }
                 ClaimSlots::Range { first, count } => {
-                    let wanted: BTreeSet<u64> = (first..first.saturating_add(u64::from(count))).collect();
-                    let available: BTreeSet<u64> = candidates.filter(|slot| wanted.contains(slot)).collect();
-                    if let Some(slot) = wanted.iter().find(|slot| !available.contains(slot) || taken.contains(&(product, **slot))) {
-                        return Err(slots_not_free(product, *slot));
+                    // Slot by slot, stopping at the first that is not free: a
+                    // range is never longer than the slots there are to check.
+                    let end = first.checked_add(u64::from(count)).ok_or_else(|| slots_not_free(product, first))?;
+                    let mut slots = Vec::new();
+                    for slot in first..end {
+                        let is_free = free.is_some_and(|f| f.contains(&slot)) || stocked_now.contains(&(product, slot));
+                        if !is_free || taken.contains(&(product, slot)) {
+                            return Err(slots_not_free(product, slot));
+                        }
+                        slots.push(slot);
                     }
-                    wanted.into_iter().collect()
+                    slots
                 }
             };
             taken.extend(slots.iter().map(|slot| (product, *slot)));
@@ -351,7 +359,7 @@ impl Store for MemoryStore {
             for slot in &slots {
                 free.remove(slot);
             }
-            memory.held.entry((claim.product.clone(), claim.holder.to_string())).or_default().extend(slots);
+            memory.held.entry((claim.product.clone(), claim.holder)).or_default().extend(slots);
         }
         if let Some(record) = commit.idempotency {
             memory.idempotency.insert((record.organization, record.key.clone()), record);
@@ -390,7 +398,7 @@ impl Store for MemoryStore {
 
     fn claimed_keys(&self, product: &Code, claim: &KeyClaim) -> Result<Vec<(u64, LicenseKey)>, Error> {
         let memory = self.lock()?;
-        let Some(slots) = memory.held.get(&(product.clone(), claim.to_string())) else { return Ok(Vec::new()) };
+        let Some(slots) = memory.held.get(&(product.clone(), KeyHolder::Benefit(*claim))) else { return Ok(Vec::new()) };
         let mut slots = slots.clone();
         slots.sort_unstable();
         slots

@@ -23,8 +23,12 @@ use crate::secret::LicenseKey;
 use crate::store::{Append, Claim, ClaimSlots, Commit, KeyHolder, Store, VaultKey, no_vault_key};
 use crate::values::Code;
 
-/// The layout of the records this release writes and reads.
-pub const TRANSFER_FORMAT: u32 = 1;
+/// The layout of the records this release writes. 2: keys name the claim
+/// that holds them (ADR 9); format 1 (0.1.0's, without claims) still reads.
+pub const TRANSFER_FORMAT: u32 = 2;
+
+/// The oldest layout this release reads.
+const OLDEST_FORMAT: u32 = 1;
 
 /// How many changes export reads at a time.
 const PAGE: usize = 10_000;
@@ -233,13 +237,37 @@ fn stocked_at(slots: &BTreeMap<Code, Vec<(u64, u32)>>, product: &Code, slot: u64
     if stocked { Ok(()) } else { Err(refused(format!("a key at slot {slot} of `{product}`, which the pool never stocked"))) }
 }
 
-/// The claim restoring who holds the key at `slot`, if anyone.
-fn claimed_at(product: &Code, slot: u64, claim: Option<KeyClaim>) -> Option<Claim> {
-    claim.map(|claim| Claim {
-        product: product.clone(),
-        holder: KeyHolder::Benefit(claim),
-        slots: ClaimSlots::Range { first: slot, count: 1 },
-    })
+/// The slot after the last one `product`'s pool stocked so far.
+fn stocked_end(slots: &BTreeMap<Code, Vec<(u64, u32)>>, product: &Code) -> u64 {
+    slots.get(product).into_iter().flatten().map(|(first, count)| first.saturating_add(u64::from(*count))).max().unwrap_or(0)
+}
+
+/// Restores who holds the key at `slot`: a claim of a purchase the file
+/// recorded (else the records contradict each other), counted against it,
+/// and joined to the previous key's range claim when it follows it.
+fn held_by(
+    claimed: &mut BTreeMap<(Code, KeyClaim), (u32, u32)>,
+    claims: &mut Vec<Claim>,
+    product: &Code,
+    slot: u64,
+    claim: Option<KeyClaim>,
+) -> Result<(), Error> {
+    let Some(claim) = claim else { return Ok(()) };
+    let counted = claimed
+        .get_mut(&(product.clone(), claim))
+        .ok_or_else(|| refused(format!("the key at slot {slot} of `{product}` names {claim}, which no purchase recorded")))?;
+    counted.1 = counted.1.saturating_add(1);
+    let holder = KeyHolder::Benefit(claim);
+    if let Some(Claim { product: last, holder: by, slots: ClaimSlots::Range { first, count } }) = claims.last_mut()
+        && last == product
+        && *by == holder
+        && first.checked_add(u64::from(*count)) == Some(slot)
+    {
+        *count += 1;
+        return Ok(());
+    }
+    claims.push(Claim { product: product.clone(), holder, slots: ClaimSlots::Range { first: slot, count: 1 } });
+    Ok(())
 }
 
 fn refused(reason: impl Into<String>) -> Error {
@@ -257,9 +285,9 @@ fn refused(reason: impl Into<String>) -> Error {
 pub fn import(store: &dyn Store, records: Vec<Record>, keyring: &Keyring) -> Result<TransferCounts, Error> {
     let mut records = records.into_iter();
     match records.next() {
-        Some(Record::Header { format: TRANSFER_FORMAT, .. }) => {}
+        Some(Record::Header { format, .. }) if (OLDEST_FORMAT..=TRANSFER_FORMAT).contains(&format) => {}
         Some(Record::Header { format, .. }) => {
-            return Err(refused(format!("format {format}; this release reads format {TRANSFER_FORMAT}")));
+            return Err(refused(format!("format {format}; this release reads formats {OLDEST_FORMAT} to {TRANSFER_FORMAT}")));
         }
         _ => return Err(refused("it does not start with a header record: not an export")),
     }
@@ -270,6 +298,8 @@ pub fn import(store: &dyn Store, records: Vec<Record>, keyring: &Keyring) -> Res
     let mut claims: Vec<Claim> = Vec::new();
     // Keys handed out by slot range, as the pools' events tell (before 0.2).
     let mut ranges: Vec<Claim> = Vec::new();
+    // How many keys each purchase's claim holds, as its event says, and as the key records say.
+    let mut claimed: BTreeMap<(Code, KeyClaim), (u32, u32)> = BTreeMap::new();
     let mut mail: Vec<Mail> = Vec::new();
     let mut end = None;
     for record in records.by_ref() {
@@ -286,23 +316,36 @@ pub fn import(store: &dyn Store, records: Vec<Record>, keyring: &Keyring) -> Res
                     (StreamId::KeyPool(product), Event::KeysStocked { first, count }) => {
                         slots.entry(product.clone()).or_default().push((*first, *count));
                     }
-                    (StreamId::KeyPool(product), Event::KeysAllocated { first, count, package }) => ranges.push(Claim {
-                        product: product.clone(),
-                        holder: KeyHolder::Package(*package),
-                        slots: ClaimSlots::Range { first: *first, count: *count },
-                    }),
+                    (StreamId::KeyPool(product), Event::KeysAllocated { first, count, package }) => {
+                        let end = first.checked_add(u64::from(*count));
+                        if end.is_none_or(|end| end > stocked_end(&slots, product)) {
+                            return Err(refused(format!("`{product}` hands out slots from {first} it never stocked")));
+                        }
+                        ranges.push(Claim {
+                            product: product.clone(),
+                            holder: KeyHolder::Package(*package),
+                            slots: ClaimSlots::Range { first: *first, count: *count },
+                        });
+                    }
+                    (_, Event::PackagePurchased { keys, .. }) => {
+                        for allocation in keys {
+                            if let KeySlots::Claimed { product, claim, count } = &allocation.slots {
+                                claimed.entry((product.clone(), *claim)).or_default().0 = *count;
+                            }
+                        }
+                    }
                     _ => {}
                 }
                 events.push(event);
             }
             Record::Key { product, slot, key, claim } => {
                 stocked_at(&slots, &product, slot)?;
-                claims.extend(claimed_at(&product, slot, claim));
+                held_by(&mut claimed, &mut claims, &product, slot, claim)?;
                 keys.push(VaultKey { product, slot, key });
             }
             Record::SealedKey { product, slot, key_id, sealed, claim } => {
                 stocked_at(&slots, &product, slot)?;
-                claims.extend(claimed_at(&product, slot, claim));
+                held_by(&mut claimed, &mut claims, &product, slot, claim)?;
                 let bytes =
                     unhex(&sealed).ok_or_else(|| refused(format!("the sealed key at slot {slot} of `{product}` is not hexadecimal")))?;
                 let key = keyring.open(product.as_str(), slot, &key_id, &bytes).map_err(|e| refused(e.to_string()))?;
@@ -347,6 +390,9 @@ pub fn import(store: &dyn Store, records: Vec<Record>, keyring: &Keyring) -> Res
         .collect();
     // Without its keys a pool has nothing to mark as handed out.
     if !keys.is_empty() {
+        if let Some(((product, claim), (expected, found))) = claimed.iter().find(|(_, (expected, found))| expected != found) {
+            return Err(refused(format!("{claim} holds {expected} keys of `{product}` by its purchase, but {found} by the key records")));
+        }
         claims.extend(ranges);
     }
     store.commit(Commit { appends, mail, keys, claims, idempotency: None })?;

@@ -16,3 +16,31 @@ FROM (
 WHERE v.product = taken.product AND v.slot >= taken.first AND v.slot < taken.first + taken.count;
 CREATE INDEX pb_vault_free ON pb_vault (product, slot) WHERE holder IS NULL;
 CREATE INDEX pb_vault_holder ON pb_vault (product, holder) WHERE holder IS NOT NULL;
+
+-- A process of an older release still writing to this database hands keys
+-- out by slot range: its range is marked with its package as it is recorded,
+-- and refused when a claim took one of its slots (the check runs after the
+-- update, which waits for claims in flight), so no key is issued twice while
+-- instances are upgraded one by one.
+CREATE FUNCTION pb_vault_range_handed_out() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    taken jsonb := NEW.body::jsonb -> 'event';
+    pool text := substr(NEW.stream, 6);
+    first_slot bigint := (taken ->> 'first')::bigint;
+    end_slot bigint := (taken ->> 'first')::bigint + (taken ->> 'count')::bigint;
+    package text := taken ->> 'package';
+BEGIN
+    UPDATE pb_vault SET holder = package
+    WHERE pb_vault.product = pool AND pb_vault.holder IS NULL AND pb_vault.slot >= first_slot AND pb_vault.slot < end_slot;
+    IF EXISTS (SELECT 1 FROM pb_vault
+               WHERE pb_vault.product = pool AND pb_vault.holder <> package
+                 AND pb_vault.slot >= first_slot AND pb_vault.slot < end_slot) THEN
+        RAISE EXCEPTION 'a key of slot range % to % of % was already handed out', first_slot, end_slot - 1, pool
+            USING ERRCODE = 'serialization_failure';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER pb_vault_range_handed_out AFTER INSERT ON pb_events FOR EACH ROW
+    WHEN (NEW.stream LIKE 'pool:%' AND NEW.body::jsonb -> 'event' ->> 'type' = 'keys_allocated')
+    EXECUTE FUNCTION pb_vault_range_handed_out();

@@ -80,7 +80,10 @@ impl Statements {
                    SELECT slot FROM pb_vault WHERE product = $2 AND holder IS NULL \
                    ORDER BY slot LIMIT $3 FOR UPDATE SKIP LOCKED) \
                  UPDATE pb_vault v SET holder = $1 FROM free WHERE v.product = $2 AND v.slot = free.slot")?,
-            claim_range: p("UPDATE pb_vault SET holder = $1 WHERE product = $2 AND slot >= $3 AND slot < $4 AND holder IS NULL")?,
+            // Entries marked with the holder already count: a range an older
+            // release recorded was marked by the trigger of migration 5.
+            claim_range: p("UPDATE pb_vault SET holder = $1 WHERE product = $2 AND slot >= $3 AND slot < $4 \
+                 AND (holder IS NULL OR holder = $1)")?,
             marked_by: p("SELECT slot FROM pb_vault WHERE product = $1 AND slot >= $2 AND slot < $3 AND holder = $4 ORDER BY slot")?,
             free_keys: p("SELECT count(*) FROM (SELECT 1 FROM pb_vault WHERE product = $1 AND holder IS NULL LIMIT $2) f")?,
             claimed_keys: p("SELECT slot, key, key_id, sealed FROM pb_vault WHERE product = $1 AND holder = $2 ORDER BY slot")?,

@@ -24,7 +24,7 @@ pub(crate) fn claim(tx: &Transaction<'_>, claims: &[Claim], context: &str) -> Re
         )
         .map_err(sql(context))?;
     let mut take_range = tx
-        .prepare_cached("UPDATE vault SET holder = ?1 WHERE product = ?2 AND slot >= ?3 AND slot < ?4 AND holder IS NULL")
+        .prepare_cached("UPDATE vault SET holder = ?1 WHERE product = ?2 AND slot >= ?3 AND slot < ?4 AND (holder IS NULL OR holder = ?1)")
         .map_err(sql(context))?;
     let mut marked_by = tx
         .prepare_cached("SELECT slot FROM vault WHERE product = ?1 AND slot >= ?2 AND slot < ?3 AND holder = ?4 ORDER BY slot")

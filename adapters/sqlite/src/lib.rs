@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod backup;
+mod busy;
 mod claims;
 mod clock;
 mod error;

@@ -86,7 +86,7 @@ fn build(temp: &Path, shown: &str, options: &SqliteOptions, target: u32) -> Resu
     let context = format!("creating `{shown}`");
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(temp, flags).map_err(sql(&context))?;
-    configure(&conn, shown, options)?;
+    configure(&mut conn, shown, options)?;
     schema::migrate(&mut conn, shown, target, true)?;
     // Closing checkpoints the WAL into the file and removes it.
     conn.close().map_err(|(_, e)| crate::error::map(&context, &e))?;
@@ -257,20 +257,20 @@ fn checksum(big_endian: bool, (mut s1, mut s2): (u32, u32), data: &[u8]) -> (u32
 pub(crate) fn open_read_write(path: &Path, shown: &str, options: &SqliteOptions) -> Result<Connection, Error> {
     let context = format!("opening `{shown}`");
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(sql(&context))?;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(sql(&context))?;
     // Asked before anything is read, so an immutable file is refused before
     // SQLite creates side files it could not remove.
     if conn.is_readonly(rusqlite::MAIN_DB).map_err(sql(&context))? {
         return Err(Error::storage(format!("`{shown}` can only be opened read-only; the store needs to write to it")));
     }
-    configure(&conn, shown, options)?;
+    configure(&mut conn, shown, options)?;
     Ok(conn)
 }
 
 /// The pragmas every connection runs with.
-fn configure(conn: &Connection, shown: &str, options: &SqliteOptions) -> Result<(), Error> {
+fn configure(conn: &mut Connection, shown: &str, options: &SqliteOptions) -> Result<(), Error> {
     let context = format!("configuring `{shown}`");
-    conn.busy_timeout(options.busy_timeout).map_err(sql(&context))?;
+    conn.busy_handler(Some(crate::busy::wait)).map_err(sql(&context))?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0)).map_err(sql(&context))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::storage(format!("`{shown}` cannot use write-ahead logging here (journal mode stays `{mode}`)")));

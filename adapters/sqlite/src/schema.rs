@@ -146,6 +146,24 @@ const MIGRATIONS: [&str; 6] = [
     WHERE vault.product = taken.product AND vault.slot >= taken.first AND vault.slot < taken.first + taken.count;
     CREATE INDEX vault_free ON vault (product, slot) WHERE holder IS NULL;
     CREATE INDEX vault_holder ON vault (product, holder) WHERE holder IS NOT NULL;
+    -- A process of an older release still writing to this file hands keys out
+    -- by slot range: its range is marked with its package as it is recorded,
+    -- and refused when a claim took one of its slots, so no key is issued
+    -- twice while instances are upgraded one by one.
+    CREATE TRIGGER vault_range_handed_out AFTER INSERT ON events
+    WHEN NEW.stream LIKE 'pool:%' AND json_extract(NEW.body, '$.event.type') = 'keys_allocated'
+    BEGIN
+        UPDATE vault SET holder = json_extract(NEW.body, '$.event.package')
+        WHERE product = substr(NEW.stream, 6) AND holder IS NULL
+          AND slot >= json_extract(NEW.body, '$.event.first')
+          AND slot < json_extract(NEW.body, '$.event.first') + json_extract(NEW.body, '$.event.count');
+        SELECT RAISE(ABORT, 'a key of this slot range was already handed out')
+        WHERE EXISTS (
+            SELECT 1 FROM vault
+            WHERE product = substr(NEW.stream, 6) AND holder <> json_extract(NEW.body, '$.event.package')
+              AND slot >= json_extract(NEW.body, '$.event.first')
+              AND slot < json_extract(NEW.body, '$.event.first') + json_extract(NEW.body, '$.event.count'));
+    END;
     ",
 ];
 

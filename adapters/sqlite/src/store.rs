@@ -13,7 +13,7 @@ use partner_benefits::{Error, LicenseKey, MailId, OrganizationId, OutboxEntry, R
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::error::{int, is_constraint, json, sql, uint};
-use crate::{claims, open, schema, vault};
+use crate::{busy, claims, open, schema, vault};
 
 /// How hard SQLite works to make a commit survive a power cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,6 +58,7 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
     keyring: Keyring,
+    busy_timeout: Duration,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -78,11 +79,12 @@ impl SqliteStore {
     /// Opens the store at `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
+        let _waiting = busy::waiting(options.busy_timeout);
         let conn = open::open(&path, &options, schema::SCHEMA_VERSION)?;
         // Refused before any call: a vault opened without its key would fail
         // only at the first reveal, after the host believed it open.
         options.vault.admit(&vault::sealed_under(&conn, &path.display().to_string())?)?;
-        Ok(Self { conn: Mutex::new(conn), path, keyring: options.vault })
+        Ok(Self { conn: Mutex::new(conn), path, keyring: options.vault, busy_timeout: options.busy_timeout })
     }
 
     /// Creates a store file holding an older schema version, to test
@@ -112,6 +114,7 @@ impl SqliteStore {
     /// whatever `f` reads cannot change before it commits.
     fn write<T>(&self, context: &str, f: impl FnOnce(&Transaction<'_>) -> Result<T, Error>) -> Result<T, Error> {
         let mut conn = self.lock()?;
+        let _waiting = busy::waiting(self.busy_timeout);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(context))?;
         let value = f(&tx)?;
         tx.commit().map_err(sql(context))?;
@@ -121,6 +124,7 @@ impl SqliteStore {
     /// Runs `f` in a read transaction: one consistent view of the file.
     fn read<T>(&self, context: &str, f: impl FnOnce(&Transaction<'_>) -> Result<T, Error>) -> Result<T, Error> {
         let mut conn = self.lock()?;
+        let _waiting = busy::waiting(self.busy_timeout);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(sql(context))?;
         let value = f(&tx)?;
         tx.finish().map_err(sql(context))?;
@@ -464,6 +468,7 @@ impl SqliteStore {
     /// sealing stays done and a later reseal call scrubs again.
     fn scrub_log(&self) -> Result<(), Error> {
         let conn = self.lock()?;
+        let _waiting = busy::waiting(self.busy_timeout);
         let context = format!("truncating the write-ahead log of `{}`", self.path.display());
         let (busy, _, _): (i64, i64, i64) =
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(sql(&context))?;
