@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::catalog::Catalog;
 use crate::changes::{self, Change};
@@ -66,7 +66,7 @@ pub(crate) struct Inner {
     // One slot per organization: serializes this process's writers of an
     // organization and caches its state; other processes are kept apart by
     // the store's version check.
-    orgs: Mutex<HashMap<OrganizationId, Slot>>,
+    orgs: RwLock<HashMap<OrganizationId, Slot>>,
     pools: Mutex<HashMap<Code, KeyPoolState>>,
     /// What [`BenefitCenter::metrics`] reports.
     pub(crate) counters: Counters,
@@ -135,7 +135,7 @@ impl BenefitCenter {
                 templates: catalog.packages.iter().cloned().map(Arc::new).collect(),
                 catalog: Arc::new(catalog),
                 options,
-                orgs: Mutex::new(HashMap::new()),
+                orgs: RwLock::new(HashMap::new()),
                 pools: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
             }),
@@ -316,7 +316,13 @@ impl BenefitCenter {
     }
 
     fn slot(&self, organization: OrganizationId) -> Result<Slot, Error> {
-        let mut orgs = lock(&self.inner.orgs)?;
+        // Known organizations are found under the shared lock, so threads
+        // working on distinct organizations do not queue here.
+        let poisoned = || Error::storage("a lock was poisoned by a panic in another thread");
+        if let Some(slot) = self.inner.orgs.read().map_err(|_| poisoned())?.get(&organization) {
+            return Ok(Arc::clone(slot));
+        }
+        let mut orgs = self.inner.orgs.write().map_err(|_| poisoned())?;
         Ok(Arc::clone(orgs.entry(organization).or_default()))
     }
 

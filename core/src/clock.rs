@@ -1,7 +1,7 @@
 //! Time: a port, so the decisions never read the wall clock themselves;
 //! [`SystemClock`] is the host's wall clock behind it.
 
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use chrono::Duration;
 
@@ -27,18 +27,18 @@ impl Clock for SystemClock {
 /// A clock that moves only when told; for tests, demos and replays.
 #[derive(Debug)]
 pub struct ManualClock {
-    now: Mutex<Timestamp>,
+    now: RwLock<Timestamp>,
 }
 
 impl ManualClock {
     /// A clock showing `start`.
     pub fn new(start: Timestamp) -> Self {
-        Self { now: Mutex::new(start) }
+        Self { now: RwLock::new(start) }
     }
 
     /// Moves the clock to `to`.
     pub fn set(&self, to: Timestamp) {
-        if let Ok(mut now) = self.now.lock() {
+        if let Ok(mut now) = self.now.write() {
             *now = to;
         }
     }
@@ -47,7 +47,7 @@ impl ManualClock {
     /// past the calendar chrono supports stops at its first or last moment
     /// rather than panicking.
     pub fn advance(&self, by: Duration) {
-        if let Ok(mut now) = self.now.lock() {
+        if let Ok(mut now) = self.now.write() {
             let limit = if by > Duration::zero() { Timestamp::MAX_UTC } else { Timestamp::MIN_UTC };
             *now = now.checked_add_signed(by).unwrap_or(limit);
         }
@@ -56,7 +56,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        self.now.lock().map(|now| *now).unwrap_or_default()
+        self.now.read().map(|now| *now).unwrap_or_default()
     }
 }
 

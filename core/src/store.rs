@@ -3,7 +3,7 @@
 //! idempotency records and the mail outbox. One [`Commit`] is atomic.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use crate::claims::{Claim, ClaimSlots, KeyHolder, keys_ran_out, range_not_free, slots_not_free};
 use crate::error::Error;
@@ -220,7 +220,9 @@ struct Memory {
 /// A store in memory: the reference implementation, and what tests use.
 #[derive(Default)]
 pub struct MemoryStore {
-    inner: Mutex<Memory>,
+    // Readers of distinct streams share it; only commits and the outbox's
+    // changes take it alone.
+    inner: RwLock<Memory>,
 }
 
 impl MemoryStore {
@@ -229,8 +231,12 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Memory>, Error> {
-        self.inner.lock().map_err(|_| Error::storage("the in-memory store was poisoned by a panic"))
+    fn read(&self) -> Result<RwLockReadGuard<'_, Memory>, Error> {
+        self.inner.read().map_err(|_| Error::storage("the in-memory store was poisoned by a panic"))
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, Memory>, Error> {
+        self.inner.write().map_err(|_| Error::storage("the in-memory store was poisoned by a panic"))
     }
 }
 
@@ -290,18 +296,18 @@ fn version_of(events: Option<&Vec<RecordedEvent>>) -> u64 {
 
 impl Store for MemoryStore {
     fn allocate_organization_id(&self) -> Result<OrganizationId, Error> {
-        let mut memory = self.lock()?;
+        let mut memory = self.write()?;
         memory.next_org += 1;
         Ok(OrganizationId::new(memory.next_org))
     }
 
     fn organizations(&self) -> Result<Vec<OrganizationId>, Error> {
-        let memory = self.lock()?;
+        let memory = self.read()?;
         Ok(memory.streams.keys().filter_map(|s| if let StreamId::Organization(id) = s { Some(*id) } else { None }).collect())
     }
 
     fn load(&self, stream: &StreamId, after_version: u64) -> Result<Loaded, Error> {
-        let memory = self.lock()?;
+        let memory = self.read()?;
         let snapshot = if after_version == 0 { memory.snapshots.get(stream).cloned() } else { None };
         let from = snapshot.as_ref().map_or(after_version, |s| s.version);
         let events = memory.streams.get(stream).map(|all| after(all, from).to_vec()).unwrap_or_default();
@@ -309,12 +315,12 @@ impl Store for MemoryStore {
     }
 
     fn read_events(&self, stream: &StreamId, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, Error> {
-        let memory = self.lock()?;
+        let memory = self.read()?;
         Ok(memory.streams.get(stream).map(|all| after(all, after_version).iter().take(limit).cloned().collect()).unwrap_or_default())
     }
 
     fn commit(&self, commit: Commit) -> Result<(), Error> {
-        let mut memory = self.lock()?;
+        let mut memory = self.write()?;
         // Check everything before changing anything: all or nothing.
         for append in &commit.appends {
             let current = version_of(memory.streams.get(&append.stream));
@@ -371,7 +377,7 @@ impl Store for MemoryStore {
     }
 
     fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), Error> {
-        let mut memory = self.lock()?;
+        let mut memory = self.write()?;
         let newer = memory.snapshots.get(&snapshot.stream).is_none_or(|s| s.version <= snapshot.version);
         if newer {
             memory.snapshots.insert(snapshot.stream.clone(), snapshot);
@@ -380,7 +386,7 @@ impl Store for MemoryStore {
     }
 
     fn vault_keys(&self, product: &Code, first: u64, count: u32) -> Result<Vec<LicenseKey>, Error> {
-        let memory = self.lock()?;
+        let memory = self.read()?;
         (first..first + u64::from(count))
             .map(|slot| {
                 memory
@@ -393,11 +399,11 @@ impl Store for MemoryStore {
     }
 
     fn free_keys(&self, product: &Code, up_to: u64) -> Result<u64, Error> {
-        Ok(self.lock()?.free.get(product).map_or(0, |free| free.len() as u64).min(up_to))
+        Ok(self.read()?.free.get(product).map_or(0, |free| free.len() as u64).min(up_to))
     }
 
     fn claimed_keys(&self, product: &Code, claim: &KeyClaim) -> Result<Vec<(u64, LicenseKey)>, Error> {
-        let memory = self.lock()?;
+        let memory = self.read()?;
         let Some(slots) = memory.held.get(&(product.clone(), KeyHolder::Benefit(*claim))) else { return Ok(Vec::new()) };
         let mut slots = slots.clone();
         slots.sort_unstable();
@@ -411,11 +417,11 @@ impl Store for MemoryStore {
     }
 
     fn idempotency(&self, organization: OrganizationId, key: &str) -> Result<Option<IdempotencyRecord>, Error> {
-        Ok(self.lock()?.idempotency.get(&(organization, key.to_string())).cloned())
+        Ok(self.read()?.idempotency.get(&(organization, key.to_string())).cloned())
     }
 
     fn claim_mail(&self, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
-        let mut memory = self.lock()?;
+        let mut memory = self.write()?;
         let mut claimed = Vec::new();
         for (entry, lease) in memory.outbox.iter_mut() {
             if claimed.len() >= limit {
@@ -430,7 +436,7 @@ impl Store for MemoryStore {
     }
 
     fn settle_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
-        let mut memory = self.lock()?;
+        let mut memory = self.write()?;
         let (entry, lease) = memory.outbox.iter_mut().find(|(e, _)| e.mail.id == id).ok_or_else(|| Error::not_found("mail", id))?;
         if !entry.delivery.is_due() {
             return Err(Error::conflict(format!("mail `{id}` was already sent")));
@@ -441,7 +447,7 @@ impl Store for MemoryStore {
     }
 
     fn requeue_mail(&self, id: MailId, delivery: &DeliveryState) -> Result<(), Error> {
-        let mut memory = self.lock()?;
+        let mut memory = self.write()?;
         let (entry, lease) = memory.outbox.iter_mut().find(|(e, _)| e.mail.id == id).ok_or_else(|| Error::not_found("mail", id))?;
         if !matches!(entry.delivery, DeliveryState::Parked { .. }) {
             return Err(Error::conflict(format!("mail `{id}` is not parked")));
@@ -452,11 +458,11 @@ impl Store for MemoryStore {
     }
 
     fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
-        Ok(self.lock()?.outbox.iter().map(|(e, _)| e.clone()).collect())
+        Ok(self.read()?.outbox.iter().map(|(e, _)| e.clone()).collect())
     }
 
     fn changes(&self, after: u64, limit: usize) -> Result<Vec<Positioned>, Error> {
-        let memory = self.lock()?;
+        let memory = self.read()?;
         let start = usize::try_from(after).unwrap_or(usize::MAX);
         memory
             .feed
@@ -479,7 +485,7 @@ impl Store for MemoryStore {
 
     /// Memory keeps nothing at rest: its keys count as in clear.
     fn vault_status(&self) -> Result<VaultStatus, Error> {
-        Ok(VaultStatus { clear: self.lock()?.vault.len() as u64, ..VaultStatus::default() })
+        Ok(VaultStatus { clear: self.read()?.vault.len() as u64, ..VaultStatus::default() })
     }
 
     fn reseal_vault(&self, _batch: u32) -> Result<Resealed, Error> {

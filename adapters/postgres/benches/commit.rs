@@ -25,14 +25,29 @@ fn center(store: Arc<dyn Store>) -> BenefitCenter {
     BenefitCenter::new(store, Arc::new(RecordingMailer::new()), clock, Catalog::builtin().unwrap())
 }
 
-fn postgres() -> Option<Arc<dyn Store>> {
+/// A store on a new schema; `without_feed`: with what the changes feed adds
+/// to every commit taken away (the `txid` each event records, and the
+/// indexes readers number events by), to measure what the feed costs writers.
+fn postgres(without_feed: bool) -> Option<Arc<dyn Store>> {
     let Ok(url) = std::env::var("PGURL") else {
         eprintln!("note: PGURL is not set; skipping the PostgreSQL rows");
         return None;
     };
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let schema = format!("bench_{}_{secs}", std::process::id());
-    Some(Arc::new(PostgresStore::connect_with(&url, PostgresOptions { schema: Some(schema), ..PostgresOptions::default() }).unwrap()))
+    let schema = format!("bench_{}_{secs}_{}", std::process::id(), u8::from(without_feed));
+    let options = PostgresOptions { schema: Some(schema.clone()), ..PostgresOptions::default() };
+    let store = PostgresStore::connect_with(&url, options).unwrap();
+    if without_feed {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!(
+                "SET search_path TO {schema};
+                 ALTER TABLE pb_events ALTER COLUMN txid DROP DEFAULT, ALTER COLUMN txid DROP NOT NULL;
+                 DROP INDEX pb_events_unpositioned; DROP INDEX pb_events_position;"
+            ))
+            .unwrap();
+    }
+    Some(Arc::new(store))
 }
 
 fn new_org(center: &BenefitCenter, n: u64) -> Session {
@@ -98,9 +113,13 @@ fn batch(c: &mut Criterion, name: &str, store: Arc<dyn Store>) {
 }
 
 fn on_postgres(c: &mut Criterion) {
-    if let Some(store) = postgres() {
+    if let Some(store) = postgres(false) {
         single(c, "postgres_single_command", Arc::clone(&store));
         batch(c, "postgres_execute_batch_1000", store);
+    }
+    if let Some(store) = postgres(true) {
+        single(c, "postgres_single_command_without_feed", Arc::clone(&store));
+        batch(c, "postgres_execute_batch_1000_without_feed", store);
     }
 }
 
