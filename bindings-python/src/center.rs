@@ -29,11 +29,26 @@ use crate::session::PySession;
 /// the store when it returns.
 pub(crate) struct Handle {
     center: RwLock<Option<BenefitCenter>>,
+    /// Whether a call can wait on I/O (a file, a server): only then is the
+    /// GIL released for it. A call on a center in memory takes about a
+    /// microsecond; handing the GIL off and taking it back would cost it
+    /// more than it lets other threads do meanwhile.
+    waits: bool,
 }
 
 impl Handle {
-    fn new(center: BenefitCenter) -> Arc<Self> {
-        Arc::new(Self { center: RwLock::new(Some(center)) })
+    fn new(center: BenefitCenter, waits: bool) -> Arc<Self> {
+        Arc::new(Self { center: RwLock::new(Some(center)), waits })
+    }
+
+    /// Runs core work, with the GIL released when it can wait on I/O,
+    /// mapping its error to an exception.
+    pub(crate) fn run<T, F>(&self, py: Python<'_>, work: F) -> PyResult<T>
+    where
+        F: FnOnce() -> Result<T, partner_benefits::Error> + Send,
+        T: Send,
+    {
+        if self.waits { run(py, work) } else { work().map_err(|err| to_py(py, &err)) }
     }
 
     /// Runs `f` on the open center; once closed, `StorageError`. Nothing
@@ -115,8 +130,9 @@ impl PyBenefitCenter {
             catalog,
             vault,
         };
+        let waits = !matches!(target, Target::Memory);
         let center = run(py, move || host::open(&target, options))?;
-        Ok(Self { handle: Handle::new(center), host_mailer, description })
+        Ok(Self { handle: Handle::new(center, waits), host_mailer, description })
     }
 }
 
@@ -210,7 +226,7 @@ impl PyBenefitCenter {
         admin_email: &str,
     ) -> PyResult<Organization> {
         let center = self.handle.center(py)?;
-        run(py, || center.create_organization(name, account_email, admin_name, admin_email)).map(Into::into)
+        self.handle.run(py, || center.create_organization(name, account_email, admin_name, admin_email)).map(Into::into)
     }
 
     /// A session acting as `user_id` of `organization_id`.
@@ -230,7 +246,7 @@ impl PyBenefitCenter {
     /// Records everything that fell due; returns the number of events.
     fn process_due(&self, py: Python<'_>) -> PyResult<u64> {
         let center = self.handle.center(py)?;
-        run(py, || center.process_due())
+        self.handle.run(py, || center.process_due())
     }
 
     /// Sends due mail through the mailer; refused mail stays queued.
@@ -246,14 +262,14 @@ impl PyBenefitCenter {
     /// Every mail of the outbox with its delivery state.
     fn outbox(&self, py: Python<'_>) -> PyResult<Vec<OutboxEntry>> {
         let center = self.handle.center(py)?;
-        run(py, || center.outbox()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || center.outbox()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// The whole audit log of an organization, oldest first.
     fn audit_log(&self, py: Python<'_>, organization_id: &str) -> PyResult<Vec<AuditEntry>> {
         let center = self.handle.center(py)?;
         let organization: OrganizationId = id(py, organization_id)?;
-        run(py, || center.audit_log(organization)).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || center.audit_log(organization)).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// Queues a parked mail again (`InvalidTransition` unless it is parked):
@@ -261,14 +277,14 @@ impl PyBenefitCenter {
     fn requeue_mail(&self, py: Python<'_>, mail_id: &str) -> PyResult<()> {
         let center = self.handle.center(py)?;
         let mail: MailId = id(py, mail_id)?;
-        run(py, || center.requeue_mail(mail))
+        self.handle.run(py, || center.requeue_mail(mail))
     }
 
     /// How the store keeps its key vault: entries in clear, sealed per
     /// vault key id, and the key new entries are sealed under.
     fn vault_status(&self, py: Python<'_>) -> PyResult<VaultStatus> {
         let center = self.handle.center(py)?;
-        run(py, || center.vault_status()).map(Into::into)
+        self.handle.run(py, || center.vault_status()).map(Into::into)
     }
 
     /// Seals up to `batch` (1 to 10 000) entries kept in clear or under a
@@ -278,7 +294,7 @@ impl PyBenefitCenter {
     #[pyo3(signature = (batch = 1000))]
     fn reseal_vault(&self, py: Python<'_>, batch: i64) -> PyResult<Resealed> {
         let center = self.handle.center(py)?;
-        run(py, || center.reseal_vault(reseal_batch(batch))).map(Into::into)
+        self.handle.run(py, || center.reseal_vault(reseal_batch(batch))).map(Into::into)
     }
 
     /// Up to `limit` (1 to 10 000) committed events of every stream after
@@ -288,11 +304,12 @@ impl PyBenefitCenter {
     #[pyo3(signature = (after = 0, limit = 1000))]
     fn changes(&self, py: Python<'_>, after: i64, limit: i64) -> PyResult<Vec<Change>> {
         let center = self.handle.center(py)?;
-        run(py, || {
-            let (after, limit) = feed_page(after, limit)?;
-            center.changes(after, limit)
-        })
-        .map(|all| all.into_iter().map(Into::into).collect())
+        self.handle
+            .run(py, || {
+                let (after, limit) = feed_page(after, limit)?;
+                center.changes(after, limit)
+            })
+            .map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// Releases the store: a SQLite file is checkpointed (its `-wal` folded

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use partner_benefits::{LicenseKey, OrganizationId, PartnerLevel, RequestId};
 use partner_benefits_bindings::KeyPool;
-use partner_benefits_bindings::python::convert::{id, parse_enum, run};
+use partner_benefits_bindings::python::convert::{id, parse_enum};
 use partner_benefits_bindings::python::errors::to_py;
 use pyo3::prelude::*;
 
@@ -26,13 +26,13 @@ impl PyProgram {
     fn stock_keys(&self, py: Python<'_>, product: &str, keys: Vec<String>) -> PyResult<u64> {
         let program = self.handle.program(py)?;
         let keys = keys.into_iter().map(LicenseKey::new).collect::<Result<Vec<_>, _>>().map_err(|err| to_py(py, &err))?;
-        run(py, || program.stock_keys(product, keys))
+        self.handle.run(py, || program.stock_keys(product, keys))
     }
 
     /// A product's pool counts.
     fn key_pool(&self, py: Python<'_>, product: &str) -> PyResult<KeyPool> {
         let program = self.handle.program(py)?;
-        run(py, || program.key_pool(product)).map(Into::into)
+        self.handle.run(py, || program.key_pool(product)).map(Into::into)
     }
 
     /// Sets an organization's partner level.
@@ -40,21 +40,21 @@ impl PyProgram {
         let program = self.handle.program(py)?;
         let organization: OrganizationId = id(py, organization_id)?;
         let level: PartnerLevel = parse_enum(level)?;
-        run(py, || program.set_partner_level(organization, level))
+        self.handle.run(py, || program.set_partner_level(organization, level))
     }
 
     /// Grants a competency.
     fn grant_competency(&self, py: Python<'_>, organization_id: &str, competency: &str) -> PyResult<()> {
         let program = self.handle.program(py)?;
         let organization: OrganizationId = id(py, organization_id)?;
-        run(py, || program.grant_competency(organization, competency))
+        self.handle.run(py, || program.grant_competency(organization, competency))
     }
 
     /// Revokes a competency.
     fn revoke_competency(&self, py: Python<'_>, organization_id: &str, competency: &str) -> PyResult<()> {
         let program = self.handle.program(py)?;
         let organization: OrganizationId = id(py, organization_id)?;
-        run(py, || program.revoke_competency(organization, competency))
+        self.handle.run(py, || program.revoke_competency(organization, competency))
     }
 
     /// Marks an assistance request delivered.
@@ -62,13 +62,13 @@ impl PyProgram {
         let program = self.handle.program(py)?;
         let organization: OrganizationId = id(py, organization_id)?;
         let request: RequestId = id(py, request_id)?;
-        run(py, || program.complete_request(organization, request))
+        self.handle.run(py, || program.complete_request(organization, request))
     }
 
     /// Every organization in the store.
     fn organizations(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         let program = self.handle.program(py)?;
-        run(py, || program.organizations()).map(|all| all.iter().map(ToString::to_string).collect())
+        self.handle.run(py, || program.organizations()).map(|all| all.iter().map(ToString::to_string).collect())
     }
 
     fn __repr__(&self) -> String {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use partner_benefits::{BenefitId, OfferId, OrganizationId, PackageId, Phase, RequestId, Role, Session, UserId};
-use partner_benefits_bindings::python::convert::{decimal, id, parse_category, parse_enum, repr_fields, run};
+use partner_benefits_bindings::python::convert::{decimal, id, parse_category, parse_enum, repr_fields};
 use partner_benefits_bindings::{
     AssignmentResult, AuditEntry, Benefit, Cancellation, Keys, MarketingContact, Money, Offer, Organization, Outcome, Package, Request,
     Usage, User,
@@ -84,14 +84,14 @@ impl PySession {
     fn execute(&self, py: Python<'_>, command: PyRef<'_, PyCommand>) -> PyResult<Outcome> {
         let session = self.session(py)?;
         let command = command.command.clone();
-        run(py, || session.execute(command)).map(Into::into)
+        self.handle.run(py, || session.execute(command)).map(Into::into)
     }
 
     /// Applies many commands in one atomic commit: all of them or none.
     fn execute_batch(&self, py: Python<'_>, commands: Vec<PyRef<'_, PyCommand>>) -> PyResult<Vec<Outcome>> {
         let session = self.session(py)?;
         let commands: Vec<_> = commands.iter().map(|c| c.command.clone()).collect();
-        run(py, || session.execute_batch(&commands)).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.execute_batch(&commands)).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     // ----- account settings -----
@@ -101,7 +101,7 @@ impl PySession {
     fn add_user(&self, py: Python<'_>, name: &str, email: &str, roles: Vec<Bound<'_, PyAny>>, language: Option<&str>) -> PyResult<String> {
         let session = self.session(py)?;
         let roles = roles_of(&roles)?;
-        run(py, || session.add_user_with_language(name, email, &roles, language)).map(|user| user.to_string())
+        self.handle.run(py, || session.add_user_with_language(name, email, &roles, language)).map(|user| user.to_string())
     }
 
     /// Replaces a user's roles.
@@ -109,14 +109,14 @@ impl PySession {
         let session = self.session(py)?;
         let user: UserId = id(py, user_id)?;
         let roles = roles_of(&roles)?;
-        run(py, || session.set_user_roles(user, &roles))
+        self.handle.run(py, || session.set_user_roles(user, &roles))
     }
 
     /// Removes a user (offboarding), releasing what they hold in one commit.
     fn remove_user(&self, py: Python<'_>, user_id: &str) -> PyResult<()> {
         let session = self.session(py)?;
         let user: UserId = id(py, user_id)?;
-        run(py, || session.remove_user(user))
+        self.handle.run(py, || session.remove_user(user))
     }
 
     // ----- packages -----
@@ -124,32 +124,33 @@ impl PySession {
     /// Buys a package of the catalog; returns it.
     fn purchase_package(&self, py: Python<'_>, template: &str) -> PyResult<Package> {
         let session = self.session(py)?;
-        run(py, || {
-            let package = session.purchase_package(template)?;
-            session.package(package)
-        })
-        .map(Into::into)
+        self.handle
+            .run(py, || {
+                let package = session.purchase_package(template)?;
+                session.package(package)
+            })
+            .map(Into::into)
     }
 
     /// Renews a package inside its window; returns the new expiry.
     fn renew_package(&self, py: Python<'_>, package_id: &str) -> PyResult<DateTime<Utc>> {
         let session = self.session(py)?;
         let package: PackageId = id(py, package_id)?;
-        run(py, || session.renew_package(package))
+        self.handle.run(py, || session.renew_package(package))
     }
 
     /// Requests cancellation of a package; returns the refund or raises `RefundNotAllowed`.
     fn cancel_package(&self, py: Python<'_>, package_id: &str) -> PyResult<Money> {
         let session = self.session(py)?;
         let package: PackageId = id(py, package_id)?;
-        run(py, || session.cancel_package(package)).map(Into::into)
+        self.handle.run(py, || session.cancel_package(package)).map(Into::into)
     }
 
     /// Requests cancellation of a Go-To-Market offer under the same rule.
     fn cancel_offer(&self, py: Python<'_>, offer_id: &str) -> PyResult<Money> {
         let session = self.session(py)?;
         let offer: OfferId = id(py, offer_id)?;
-        run(py, || session.cancel_offer(offer)).map(Into::into)
+        self.handle.run(py, || session.cancel_offer(offer)).map(Into::into)
     }
 
     // ----- software and cloud -----
@@ -159,14 +160,14 @@ impl PySession {
     fn get_keys(&self, py: Python<'_>, benefit_id: &str, language: &str, os: &str) -> PyResult<Keys> {
         let session = self.session(py)?;
         let benefit: BenefitId = id(py, benefit_id)?;
-        run(py, || session.get_keys(benefit, language, os)).map(Into::into)
+        self.handle.run(py, || session.get_keys(benefit, language, os)).map(Into::into)
     }
 
     /// "Get keys" for a license-based cloud subscription.
     fn get_license_keys(&self, py: Python<'_>, benefit_id: &str) -> PyResult<Keys> {
         let session = self.session(py)?;
         let benefit: BenefitId = id(py, benefit_id)?;
-        run(py, || session.get_license_keys(benefit)).map(Into::into)
+        self.handle.run(py, || session.get_license_keys(benefit)).map(Into::into)
     }
 
     /// Assigns a Visual Studio subscription, or yourself to Azure.
@@ -174,7 +175,7 @@ impl PySession {
         let session = self.session(py)?;
         let benefit: BenefitId = id(py, benefit_id)?;
         let user: UserId = id(py, user_id)?;
-        run(py, || session.assign_user(benefit, user))
+        self.handle.run(py, || session.assign_user(benefit, user))
     }
 
     /// Removes an assigned user.
@@ -182,7 +183,7 @@ impl PySession {
         let session = self.session(py)?;
         let benefit: BenefitId = id(py, benefit_id)?;
         let user: UserId = id(py, user_id)?;
-        run(py, || session.unassign_user(benefit, user))
+        self.handle.run(py, || session.unassign_user(benefit, user))
     }
 
     /// Removes `from_user` and assigns `to_user` in one step.
@@ -191,7 +192,7 @@ impl PySession {
         let benefit: BenefitId = id(py, benefit_id)?;
         let from: UserId = id(py, from_user)?;
         let to: UserId = id(py, to_user)?;
-        run(py, || session.reassign_user(benefit, from, to))
+        self.handle.run(py, || session.reassign_user(benefit, from, to))
     }
 
     /// Assigns many users to one benefit: one result per row, in order; with
@@ -201,7 +202,7 @@ impl PySession {
         let session = self.session(py)?;
         let benefit: BenefitId = id(py, benefit_id)?;
         let users = user_ids.iter().map(|user| id::<UserId>(py, user)).collect::<PyResult<Vec<_>>>()?;
-        run(py, || session.assign_users(benefit, &users, dry_run)).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.assign_users(benefit, &users, dry_run)).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     // ----- technical -----
@@ -211,7 +212,7 @@ impl PySession {
         let session = self.session(py)?;
         let benefit: BenefitId = id(py, benefit_id)?;
         let user: UserId = id(py, user_id)?;
-        run(py, || session.activate_technical(benefit, user, alternate_email))
+        self.handle.run(py, || session.activate_technical(benefit, user, alternate_email))
     }
 
     /// Requests assistance, drawing `amount` hours (or incidents); returns the request id.
@@ -227,14 +228,14 @@ impl PySession {
         let benefit: BenefitId = id(py, benefit_id)?;
         let phase: Phase = parse_enum(phase)?;
         let amount = decimal("amount", amount)?;
-        run(py, || session.request_assistance(benefit, phase, amount, description)).map(|r| r.to_string())
+        self.handle.run(py, || session.request_assistance(benefit, phase, amount, description)).map(|r| r.to_string())
     }
 
     /// Withdraws a submitted request; its hours return.
     fn withdraw_request(&self, py: Python<'_>, request_id: &str) -> PyResult<()> {
         let session = self.session(py)?;
         let request: RequestId = id(py, request_id)?;
-        run(py, || session.withdraw_request(request))
+        self.handle.run(py, || session.withdraw_request(request))
     }
 
     // ----- Go-To-Market -----
@@ -243,14 +244,14 @@ impl PySession {
     fn set_marketing_contact(&self, py: Python<'_>, user_id: &str, email: &str, phone: &str, language: &str) -> PyResult<()> {
         let session = self.session(py)?;
         let user: UserId = id(py, user_id)?;
-        run(py, || session.set_marketing_contact(user, email, phone, language))
+        self.handle.run(py, || session.set_marketing_contact(user, email, phone, language))
     }
 
     /// Activates an offer; returns when it becomes active.
     fn activate_offer(&self, py: Python<'_>, offer_id: &str) -> PyResult<DateTime<Utc>> {
         let session = self.session(py)?;
         let offer: OfferId = id(py, offer_id)?;
-        run(py, || session.activate_offer(offer))
+        self.handle.run(py, || session.activate_offer(offer))
     }
 
     // ----- queries -----
@@ -258,96 +259,96 @@ impl PySession {
     /// The organization.
     fn organization(&self, py: Python<'_>) -> PyResult<Organization> {
         let session = self.session(py)?;
-        run(py, || session.organization()).map(Into::into)
+        self.handle.run(py, || session.organization()).map(Into::into)
     }
 
     /// Its users.
     fn users(&self, py: Python<'_>) -> PyResult<Vec<User>> {
         let session = self.session(py)?;
-        run(py, || session.users()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.users()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// What is used of every benefit assigned to users: seats, assigned, peak, hours.
     fn usage(&self, py: Python<'_>) -> PyResult<Vec<Usage>> {
         let session = self.session(py)?;
-        run(py, || session.usage()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.usage()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// Its packages.
     fn packages(&self, py: Python<'_>) -> PyResult<Vec<Package>> {
         let session = self.session(py)?;
-        run(py, || session.packages()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.packages()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// One package.
     fn package(&self, py: Python<'_>, package_id: &str) -> PyResult<Package> {
         let session = self.session(py)?;
         let package: PackageId = id(py, package_id)?;
-        run(py, || session.package(package)).map(Into::into)
+        self.handle.run(py, || session.package(package)).map(Into::into)
     }
 
     /// The benefits of one package.
     fn benefits(&self, py: Python<'_>, package_id: &str) -> PyResult<Vec<Benefit>> {
         let session = self.session(py)?;
         let package: PackageId = id(py, package_id)?;
-        run(py, || session.benefits(package)).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.benefits(package)).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// Every benefit of every package.
     fn all_benefits(&self, py: Python<'_>) -> PyResult<Vec<Benefit>> {
         let session = self.session(py)?;
-        run(py, || session.all_benefits()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.all_benefits()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// Every benefit of one category.
     fn benefits_in(&self, py: Python<'_>, category: &Bound<'_, PyAny>) -> PyResult<Vec<Benefit>> {
         let session = self.session(py)?;
         let category = parse_category(category)?;
-        run(py, || session.benefits_in(category)).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.benefits_in(category)).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// One benefit.
     fn benefit(&self, py: Python<'_>, benefit_id: &str) -> PyResult<Benefit> {
         let session = self.session(py)?;
         let benefit: BenefitId = id(py, benefit_id)?;
-        run(py, || session.benefit(benefit)).map(Into::into)
+        self.handle.run(py, || session.benefit(benefit)).map(Into::into)
     }
 
     /// Every Go-To-Market offer.
     fn offers(&self, py: Python<'_>) -> PyResult<Vec<Offer>> {
         let session = self.session(py)?;
-        run(py, || session.offers()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.offers()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// One offer.
     fn offer(&self, py: Python<'_>, offer_id: &str) -> PyResult<Offer> {
         let session = self.session(py)?;
         let offer: OfferId = id(py, offer_id)?;
-        run(py, || session.offer(offer)).map(Into::into)
+        self.handle.run(py, || session.offer(offer)).map(Into::into)
     }
 
     /// The marketing contact, if set.
     fn marketing_contact(&self, py: Python<'_>) -> PyResult<Option<MarketingContact>> {
         let session = self.session(py)?;
-        run(py, || session.marketing_contact()).map(|c| c.map(Into::into))
+        self.handle.run(py, || session.marketing_contact()).map(|c| c.map(Into::into))
     }
 
     /// Assistance requests.
     fn requests(&self, py: Python<'_>) -> PyResult<Vec<Request>> {
         let session = self.session(py)?;
-        run(py, || session.requests()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.requests()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// Cancellation service requests and their answers.
     fn cancellations(&self, py: Python<'_>) -> PyResult<Vec<Cancellation>> {
         let session = self.session(py)?;
-        run(py, || session.cancellations()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.cancellations()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     /// The organization's audit log; needs the Global admin role.
     fn audit_log(&self, py: Python<'_>) -> PyResult<Vec<AuditEntry>> {
         let session = self.session(py)?;
-        run(py, || session.audit_log()).map(|all| all.into_iter().map(Into::into).collect())
+        self.handle.run(py, || session.audit_log()).map(|all| all.into_iter().map(Into::into).collect())
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {

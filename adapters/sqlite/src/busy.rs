@@ -1,8 +1,7 @@
 //! Waiting for another connection's write lock. SQLite's own busy handler
 //! sleeps 1, 2, 5, 10, 15, 20, 25 ... 100 ms between tries, so a writer that
 //! meets another process's commit (about a millisecond long) sleeps many
-//! times longer than the lock is held: two processes buying on one file saw
-//! a p99 of 55 ms (`--bench scale_out`). This handler tries again after
+//! times longer than the lock is held. This handler tries again after
 //! short pauses that grow to at most 2 ms, jittered so that waiters do not
 //! wake in step, until the store's busy timeout has passed.
 
