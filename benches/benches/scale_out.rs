@@ -116,8 +116,11 @@ fn child() {
     session.organization().unwrap();
     println!("ready");
     std::io::stdout().flush().unwrap();
+    // Anything but the start (the parent gone: end of input) ends the child.
     let mut go = String::new();
-    std::io::stdin().read_line(&mut go).unwrap();
+    if std::io::stdin().read_line(&mut go).is_err() || go.trim() != "go" {
+        return;
+    }
     let mut latencies = Vec::with_capacity(count);
     let (mut surfaced, mut other) = (0u64, 0u64);
     for i in 0..count {
@@ -206,16 +209,34 @@ fn read_result(out: &mut BufReader<ChildStdout>) -> Measured {
     }
 }
 
+/// The children of a row, killed if the row fails before they end, so no
+/// child keeps writing to the store after the parent is gone.
+struct Children(Vec<(Child, BufReader<ChildStdout>)>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (child, _) in &mut self.0 {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
 /// One row: `processes` children started together on a fresh store.
 fn run(target: &Target, processes: usize, layout: Layout, mix: Mix, count: usize) -> String {
     let parts = prepare(target.open(), processes, layout, mix, count);
-    let mut children: Vec<_> = parts.iter().map(|part| spawn(target, mix, count, part)).collect();
+    let mut children = Children(Vec::with_capacity(parts.len()));
+    for part in &parts {
+        children.0.push(spawn(target, mix, count, part));
+    }
     let started = Instant::now();
-    for (child, _) in &mut children {
+    for (child, _) in &mut children.0 {
         child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
     }
     let mut all = Measured::default();
-    for (child, out) in &mut children {
+    for (child, out) in &mut children.0 {
         let measured = read_result(out);
         all.latencies.extend(measured.latencies);
         all.surfaced_conflicts += measured.surfaced_conflicts;

@@ -36,6 +36,12 @@ fn route() -> &'static RwLock<Option<Route>> {
     ROUTE.get_or_init(|| RwLock::new(None))
 }
 
+/// Whether events go to a host's sink now: then any call into the library
+/// may call the host back (a binding must not hold a lock the sink needs).
+pub fn forwarding() -> bool {
+    route().read().map(|current| current.is_some()).unwrap_or(true)
+}
+
 /// Sends the library's events at `max` and less verbose to `sink` (`None`:
 /// stop forwarding). Fails, changing nothing, when the host had already set
 /// a global `tracing` subscriber of its own.
@@ -102,13 +108,19 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Forward {
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let Ok(current) = route().read() else { return };
-        let Some(route) = current.as_ref() else { return };
+        // The sink is taken out of the lock before it is called: a sink that
+        // waits (Python's logging takes the GIL) must not hold up `install`,
+        // which a host calls from a thread that may hold the GIL itself.
+        let sink = {
+            let Ok(current) = route().read() else { return };
+            let Some(route) = current.as_ref() else { return };
+            // `Level` orders from the most verbose: TRACE > DEBUG > ... > ERROR.
+            if *event.metadata().level() > route.max {
+                return;
+            }
+            Arc::clone(&route.sink)
+        };
         let level = *event.metadata().level();
-        // `Level` orders from the most verbose: TRACE > DEBUG > ... > ERROR.
-        if level > route.max {
-            return;
-        }
         let mut text = String::new();
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
@@ -120,6 +132,6 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Forward {
         event.record(&mut line);
         text.push_str(&line.message);
         text.push_str(&line.fields);
-        route.sink.log(level, event.metadata().target(), &text);
+        sink.log(level, event.metadata().target(), &text);
     }
 }

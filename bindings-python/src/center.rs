@@ -29,10 +29,13 @@ use crate::session::PySession;
 /// the store when it returns.
 pub(crate) struct Handle {
     center: RwLock<Option<BenefitCenter>>,
-    /// Whether a call can wait on I/O (a file, a server): only then is the
-    /// GIL released for it. A call on a center in memory takes about a
+    /// Whether a call can wait on I/O (a file, a server): then the GIL is
+    /// released for it. A call on a center in memory takes about a
     /// microsecond; handing the GIL off and taking it back would cost it
-    /// more than it lets other threads do meanwhile.
+    /// more than it lets other threads do meanwhile, so it keeps the GIL,
+    /// unless the library's log goes to Python's `logging`: a call then
+    /// logs while holding an organization's lock, and Python may hand the
+    /// GIL to a thread that waits for that lock.
     waits: bool,
 }
 
@@ -48,7 +51,7 @@ impl Handle {
         F: FnOnce() -> Result<T, partner_benefits::Error> + Send,
         T: Send,
     {
-        if self.waits { run(py, work) } else { work().map_err(|err| to_py(py, &err)) }
+        if self.waits || partner_benefits_bindings::logging::forwarding() { run(py, work) } else { work().map_err(|err| to_py(py, &err)) }
     }
 
     /// Runs `f` on the open center; once closed, `StorageError`. Nothing

@@ -48,7 +48,7 @@ fn bridge(py: Python<'_>) -> PyResult<&'static pyo3_log::ResetHandle> {
 #[pyo3(signature = (level = Some(20)))]
 pub fn enable_logging(py: Python<'_>, level: Option<i32>) -> PyResult<()> {
     let Some(level) = level else {
-        return logging::install(None, Level::ERROR).map_err(|err| to_py(py, &err));
+        return py.detach(|| logging::install(None, Level::ERROR)).map_err(|err| to_py(py, &err));
     };
     bridge(py)?.reset();
     // Python's numbers: DEBUG 10, INFO 20, WARNING 30, ERROR 40 (and anything between).
@@ -59,5 +59,7 @@ pub fn enable_logging(py: Python<'_>, level: Option<i32>) -> PyResult<()> {
         30..=39 => Level::WARN,
         _ => Level::ERROR,
     };
-    logging::install(Some(Arc::new(ToPythonLogging)), max).map_err(|err| to_py(py, &err))
+    // Without the GIL: a thread logging from inside the library may be
+    // waiting for it while it holds what `install` needs.
+    py.detach(|| logging::install(Some(Arc::new(ToPythonLogging)), max)).map_err(|err| to_py(py, &err))
 }

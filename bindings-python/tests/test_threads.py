@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -125,6 +126,46 @@ def test_the_gil_is_kept_during_work_in_memory() -> None:
     during = [t for t in ticks if start < t < end]
     assert end - start > 0.02, "the call must be long enough to tell"
     assert len(during) <= 1, (end - start, len(during))
+
+
+def test_threads_on_one_organization_in_memory_finish_while_logging_goes_to_python() -> None:
+    """With the log forwarded to Python's logging, a call logs while it holds
+    its organization's lock, and Python may hand the GIL to another thread
+    then: that thread must wait for the lock without holding the GIL."""
+    center = pb.BenefitCenter.in_memory()
+    org = center.create_organization(
+        name="Contoso", account_email="p@contoso.example", admin_name="Avery", admin_email="a@contoso.example"
+    )
+    admin = center.session(org.id, org.admin_id)
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("partner_benefits")
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    pb.enable_logging(logging.DEBUG)
+    try:
+
+        def add(t: int) -> None:
+            for n in range(150):
+                admin.add_user(f"User {t} {n}", f"u{t}-{n}@contoso.example")
+
+        threads = [threading.Thread(target=add, args=(t,), daemon=True) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads), "threads on one organization deadlocked"
+    finally:
+        pb.enable_logging(None)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert len(admin.users()) == 1 + 4 * 150
+    assert any("committed" in record.getMessage() for record in records), "the commits were logged through Python"
 
 
 def test_many_centers_in_many_threads(clock: pb.ManualClock) -> None:

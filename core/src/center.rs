@@ -446,13 +446,14 @@ impl BenefitCenter {
     }
 
     /// Runs `attempt` until it commits, decides the work is refused, or has
-    /// met other writers `budget` times more (see `contention.rs`).
+    /// met other writers `budget` times more, or for `RETRY_TIME` (see `contention.rs`).
     pub(crate) fn contended<T>(&self, budget: u32, mut attempt: impl FnMut() -> Result<T, TxError>) -> Result<T, Error> {
         let mut retries = 0;
+        let started = std::time::Instant::now();
         loop {
             match attempt() {
                 Ok(done) => return Ok(done),
-                Err(TxError::Contended(err)) if retries < budget => {
+                Err(TxError::Contended(err)) if retries < budget && started.elapsed() < contention::RETRY_TIME => {
                     retries += 1;
                     self.inner.counters.add(Count::Retry, 1);
                     tracing::debug!(attempt = retries, code = err.code(), "deciding again after another writer's commit");

@@ -20,6 +20,11 @@ pub const DEFAULT_RETRY_BUDGET: u32 = 32;
 const FIRST_PAUSE: Duration = Duration::from_micros(200);
 const LONGEST_PAUSE: Duration = Duration::from_millis(20);
 
+/// No attempt starts once this long has passed since the first: an attempt
+/// that itself waited long (a SQLite writer that waited out its busy
+/// timeout for another process's lock) is not repeated budget times over.
+pub(crate) const RETRY_TIME: Duration = Duration::from_secs(2);
+
 /// Why a transaction did not commit.
 #[derive(Debug)]
 pub(crate) enum TxError {

@@ -21,8 +21,10 @@ CREATE INDEX pb_vault_holder ON pb_vault (product, holder) WHERE holder IS NOT N
 -- out by slot range: its range is marked with its package as it is recorded,
 -- and refused when a claim took one of its slots (the check runs after the
 -- update, which waits for claims in flight), so no key is issued twice while
--- instances are upgraded one by one.
-CREATE FUNCTION pb_vault_range_handed_out() RETURNS trigger LANGUAGE plpgsql AS $$
+-- instances are upgraded one by one. The function runs with the schema it
+-- was created in, whatever the writer's search_path.
+CREATE FUNCTION pb_vault_range_handed_out() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 DECLARE
     taken jsonb := NEW.body::jsonb -> 'event';
     pool text := substr(NEW.stream, 6);
@@ -35,8 +37,9 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pb_vault
                WHERE pb_vault.product = pool AND pb_vault.holder <> package
                  AND pb_vault.slot >= first_slot AND pb_vault.slot < end_slot) THEN
-        RAISE EXCEPTION 'a key of slot range % to % of % was already handed out', first_slot, end_slot - 1, pool
-            USING ERRCODE = 'serialization_failure';
+        -- Not a serialization failure: the older release would retry the same
+        -- range, which can never pass (claims take the lowest free slots).
+        RAISE EXCEPTION 'a key of slot range % to % of % was already handed out', first_slot, end_slot - 1, pool;
     END IF;
     RETURN NEW;
 END

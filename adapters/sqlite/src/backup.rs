@@ -104,7 +104,9 @@ impl SqliteStore {
 /// Copies `source` into the new file `temp` and flushes it.
 fn copy(source: &Path, shown: &str, temp: &Path, progress: &mut impl FnMut(BackupProgress)) -> Result<BackupReport, Error> {
     let context = format!("backing up `{shown}`");
-    let src = open_read_write(source, shown, &SqliteOptions::default())?;
+    let options = SqliteOptions::default();
+    let _waiting = crate::busy::waiting(options.busy_timeout);
+    let src = open_read_write(source, shown, &options)?;
     // One read transaction for the whole copy: every step reads the same
     // snapshot, so commits of other connections neither restart the backup
     // nor end up half in the copy.

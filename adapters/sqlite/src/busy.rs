@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 /// The first pause; each next one doubles, up to [`LONGEST`].
 const FIRST: Duration = Duration::from_micros(50);
 const LONGEST: Duration = Duration::from_millis(2);
-/// Tries allowed when no call set a deadline (opening a file): about 5 s.
+/// Tries allowed when no call set a deadline (every call of the store sets
+/// one; this bounds any other): 2.5 to 5 s of pauses.
 const TRIES_WITHOUT_DEADLINE: i32 = 2_500;
 
 thread_local! {

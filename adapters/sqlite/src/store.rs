@@ -103,6 +103,7 @@ impl SqliteStore {
     /// The schema version of the open file.
     pub fn schema_version(&self) -> Result<u32, Error> {
         let conn = self.lock()?;
+        let _waiting = busy::waiting(self.busy_timeout);
         Ok(schema::header(&conn, &self.path.display().to_string())?.user_version)
     }
 

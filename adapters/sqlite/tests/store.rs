@@ -279,3 +279,29 @@ fn a_lock_held_past_the_busy_timeout_is_a_conflict() {
     tx.rollback().unwrap();
     assert_eq!(store.allocate_organization_id().unwrap().number(), 1, "the refused call wrote nothing");
 }
+
+/// A command whose commit waited out the busy timeout is decided again only
+/// while the retry time lasts: the host's busy timeout is not multiplied by
+/// the retry budget (32 attempts of 100 ms each here would be 3.3 s).
+#[test]
+fn a_command_that_waited_out_the_busy_timeout_is_not_retried_past_the_retry_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("benefits.db");
+    let options = SqliteOptions { busy_timeout: std::time::Duration::from_millis(100), ..SqliteOptions::default() };
+    let center = common::center_on(Arc::new(SqliteStore::open_with(&path, options).unwrap()), 0);
+    let org = center.create_organization("Contoso", "p@contoso.example", "Avery", "a@contoso.example").unwrap();
+    let admin = center.session(org.id, org.admin_id);
+    admin.organization().unwrap();
+    let mut other = rusqlite::Connection::open(&path).unwrap();
+    let tx = other.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    let err = admin.add_user("Dana", "dana@contoso.example", &[]).unwrap_err();
+    assert_eq!(err.code(), "conflict", "{err}");
+    let message = err.to_string();
+    assert!(message.contains("busy timeout"), "{message}");
+    // Each attempt waits at least the busy timeout, so at most 2 s / 100 ms
+    // attempts (and one more) start within the retry time.
+    let attempts: u32 = message.split(" attempts").next().and_then(|head| head.rsplit('(').next()).unwrap().parse().unwrap();
+    assert!((2..=21).contains(&attempts), "{attempts} attempts: {message}");
+    tx.rollback().unwrap();
+    admin.add_user("Dana", "dana@contoso.example", &[]).unwrap();
+}
