@@ -18,6 +18,7 @@ pub mod event;
 mod ids;
 pub mod lifecycle;
 pub mod mail;
+mod memory_store;
 mod metrics;
 mod options;
 mod permission;
