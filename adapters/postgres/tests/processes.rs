@@ -61,6 +61,29 @@ fn child() {
     }
 }
 
+/// Waits until every child is ready, starts them together, and returns
+/// their lines up to each one's `done`; every child must end well.
+fn start_together(children: &mut [(Child, mpsc::Receiver<String>)]) -> Vec<String> {
+    for (_, rx) in children.iter() {
+        assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), "ready");
+    }
+    for (child, _) in children.iter_mut() {
+        child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
+    }
+    let mut lines = Vec::new();
+    for (child, rx) in children.iter_mut() {
+        loop {
+            let line = rx.recv_timeout(Duration::from_secs(120)).expect("a child went silent");
+            if line == "done" {
+                break;
+            }
+            lines.push(line);
+        }
+        assert!(child.wait().unwrap().success());
+    }
+    lines
+}
+
 /// Reads `PB ...` lines of a child into a channel.
 fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
     let out = child.stdout.take().unwrap();
@@ -164,23 +187,7 @@ fn race_two_processes_eight_threads_each_never_oversell_seats_or_keys() {
             (child, rx)
         })
         .collect();
-    for (_, rx) in &children {
-        assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), "ready");
-    }
-    for (child, _) in &mut children {
-        child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
-    }
-    let mut lines = Vec::new();
-    for (child, rx) in &mut children {
-        loop {
-            let line = rx.recv_timeout(Duration::from_secs(120)).expect("a racing child went silent");
-            if line == "done" {
-                break;
-            }
-            lines.push(line);
-        }
-        assert!(child.wait().unwrap().success());
-    }
+    let lines = start_together(&mut children);
     let errors: Vec<&String> = lines.iter().filter(|l| l.contains("error")).collect();
     assert!(errors.is_empty(), "unexpected errors: {errors:?}");
     let seat_winners: Vec<&String> = lines.iter().filter(|l| l.starts_with("seat won")).collect();
@@ -292,23 +299,7 @@ fn b5_processes_buying_for_distinct_organizations_all_succeed_and_never_share_a_
             (child, rx)
         })
         .collect();
-    for (_, rx) in &children {
-        assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), "ready");
-    }
-    for (child, _) in &mut children {
-        child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
-    }
-    let mut lines = Vec::new();
-    for (child, rx) in &mut children {
-        loop {
-            let line = rx.recv_timeout(Duration::from_secs(120)).expect("a buying child went silent");
-            if line == "done" {
-                break;
-            }
-            lines.push(line);
-        }
-        assert!(child.wait().unwrap().success());
-    }
+    let lines = start_together(&mut children);
     let errors: Vec<&String> = lines.iter().filter(|l| l.starts_with("error")).collect();
     assert!(errors.is_empty(), "a purchase failed: {errors:?}");
     assert_eq!(lines.iter().filter(|l| l.starts_with("bought")).count(), total);
