@@ -7,11 +7,6 @@
 
 mod common;
 
-use partner_benefits::event::{Actor, Event, KeyClaim};
-use partner_benefits::store::{Append, Claim, ClaimSlots, Commit, KeyHolder, VaultKey};
-use partner_benefits::values::Code;
-use partner_benefits::{LicenseKey, OrganizationId, PackageId, RecordedEvent, Store, StreamId};
-
 /// What an older release writes for a purchase's draw from the pool: the
 /// pool's `keys_allocated` event and its stream's new version, in one transaction.
 fn older_release_draws(url: &str, schema: &str, version: i64, first: u64, count: u32) -> Result<(), postgres::Error> {
@@ -31,35 +26,8 @@ fn b7_a_range_an_older_release_hands_out_is_marked_and_refused_where_a_claim_hol
     let Some(url) = common::pg_url("b7_a_range_an_older_release_hands_out_is_marked_and_refused_where_a_claim_holds_a_key") else { return };
     let schema = common::unique_schema("older");
     let store = common::store_in(&url, &schema, 2);
-    let product = Code::parse("product", "windows-server").unwrap();
-    let keys = (0..5).map(|slot| VaultKey { product: product.clone(), slot, key: LicenseKey::new(format!("KEY-{slot}")).unwrap() });
-    let stocked = RecordedEvent {
-        stream: StreamId::KeyPool(product.clone()),
-        version: 1,
-        at: chrono::Utc::now(),
-        actor: Actor::Program,
-        event: Event::KeysStocked { first: 0, count: 5 },
-    };
-    let append = Append { stream: stocked.stream.clone(), expected_version: 0, events: vec![stocked] };
-    store.commit(Commit { appends: vec![append], keys: keys.collect(), ..Commit::default() }).unwrap();
-    let claim = KeyClaim { package: PackageId::new(OrganizationId::new(1), 1), benefit_index: 0 };
-    let take = Claim { product: product.clone(), holder: KeyHolder::Benefit(claim), slots: ClaimSlots::Free(2) };
-    store.commit(Commit { claims: vec![take], ..Commit::default() }).unwrap();
-    assert_eq!(store.free_keys(&product, u64::MAX).unwrap(), 3);
-
-    let err = older_release_draws(&url, &schema, 2, 0, 2).unwrap_err();
-    let message = err.as_db_error().map(|e| e.message().to_owned()).unwrap_or_default();
-    assert!(message.contains("already handed out"), "{err:?}");
-    assert_eq!(store.read_events(&StreamId::KeyPool(product.clone()), 0, 10).unwrap().len(), 1, "nothing was written");
-    assert_eq!(store.claimed_keys(&product, &claim).unwrap().len(), 2, "the claim keeps its keys");
-
-    older_release_draws(&url, &schema, 2, 2, 2).unwrap();
-    assert_eq!(store.read_events(&StreamId::KeyPool(product.clone()), 0, 10).unwrap().len(), 2, "it reads back");
-    assert_eq!(store.free_keys(&product, u64::MAX).unwrap(), 1);
-    let next = KeyClaim { package: PackageId::new(OrganizationId::new(2), 1), benefit_index: 0 };
-    let take = Claim { product: product.clone(), holder: KeyHolder::Benefit(next), slots: ClaimSlots::Free(1) };
-    store.commit(Commit { claims: vec![take], ..Commit::default() }).unwrap();
-    let got: Vec<(u64, String)> =
-        store.claimed_keys(&product, &next).unwrap().into_iter().map(|(s, k)| (s, k.reveal().to_owned())).collect();
-    assert_eq!(got, [(4, "KEY-4".to_owned())]);
+    partner_benefits::conformance::claims::older_writer(&store, &|version, first, count| {
+        older_release_draws(&url, &schema, i64::try_from(version).unwrap(), first, count)
+            .map_err(|e| e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_owned()))
+    });
 }

@@ -27,6 +27,9 @@ use partner_benefits_smtp::{SmtpConfig, SmtpMailer};
 
 const CHILD_ENTRY: &str = "child";
 
+/// The keys one Action Pack takes, per product.
+const ACTION_PACK_KEYS: [(&str, usize); 3] = [("windows-server", 1), ("office-professional-plus", 5), ("microsoft-365-e3", 5)];
+
 fn at() -> partner_benefits::Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).single().unwrap()
 }
@@ -153,7 +156,7 @@ fn race_two_processes_eight_threads_each_never_oversell_seats_or_keys() {
     let store: Arc<dyn Store> = Arc::new(common::store_in(&url, &schema, 2));
     let center = center_on(Arc::clone(&store));
     // One action-pack for the seat race takes 1 + 5 + 5 keys; 4 more packages' worth stay.
-    for (product, per_package) in [("windows-server", 1), ("office-professional-plus", 5), ("microsoft-365-e3", 5)] {
+    for (product, per_package) in ACTION_PACK_KEYS {
         center.program().stock_keys(product, keys(product, "race", per_package * 5)).unwrap();
     }
     let org = center.create_organization("Contoso Race", "partners@race.example", "Avery Admin", "avery@race.example").unwrap();
@@ -202,7 +205,8 @@ fn race_two_processes_eight_threads_each_never_oversell_seats_or_keys() {
     let held = fresh.session(org.id, org.admin_id).benefit(vs.id).unwrap().assigned_users;
     assert_eq!(held.len(), 3);
     assert_eq!(held.iter().collect::<BTreeSet<_>>().len(), 3);
-    for (product, per_package) in [("windows-server", 1u64), ("office-professional-plus", 5), ("microsoft-365-e3", 5)] {
+    for (product, per_package) in ACTION_PACK_KEYS {
+        let per_package = per_package as u64;
         let pool = fresh.program().key_pool(product).unwrap();
         assert_eq!(pool.allocated, pool.stocked, "{product}: every key went, none twice");
         assert_eq!(pool.stocked, per_package * 5);
@@ -273,7 +277,7 @@ fn b5_processes_buying_for_distinct_organizations_all_succeed_and_never_share_a_
     let store: Arc<dyn Store> = Arc::new(common::store_in(&url, &schema, 2));
     let center = center_on(Arc::clone(&store));
     let total = PROCESSES * BUYERS_PER_PROCESS * PURCHASES_EACH;
-    let products = [("windows-server", 1usize), ("office-professional-plus", 5), ("microsoft-365-e3", 5)];
+    let products = ACTION_PACK_KEYS;
     // Room for every purchase and 7 packages more.
     for (product, per_package) in products {
         center.program().stock_keys(product, keys(product, "buyers", per_package * (total + 7))).unwrap();

@@ -91,3 +91,45 @@ pub fn claims(store: &dyn Store) {
     assert_eq!(got, [(1, "IMPORTED-1".to_owned())]);
     assert_eq!(store.free_keys(&other, u64::MAX).unwrap(), 1);
 }
+
+/// A store migrated while a process of an older release still writes to it
+/// (ADR 9): `older_release_draws(version, first, count)` writes, as that
+/// release does, the `windows-server` pool's `keys_allocated` event at
+/// `version` for slots `first..first + count` with its stream's version, and
+/// returns the database's refusal as text. The store must refuse a range
+/// holding a key a claim took, and mark a free one so claims pass over it.
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub fn older_writer(store: &dyn Store, older_release_draws: &dyn Fn(u64, u64, u32) -> Result<(), String>) {
+    let product = product();
+    let pool = StreamId::KeyPool(product.clone());
+    let stocked = crate::event::RecordedEvent {
+        stream: pool.clone(),
+        version: 1,
+        at: super::at(),
+        actor: crate::event::Actor::Program,
+        event: crate::event::Event::KeysStocked { first: 0, count: 5 },
+    };
+    let keys = (0..5).map(|slot| VaultKey { product: product.clone(), slot, key: LicenseKey::new(format!("KEY-{slot}")).unwrap() });
+    let append = Append { stream: pool.clone(), expected_version: 0, events: vec![stocked] };
+    store.commit(Commit { appends: vec![append], keys: keys.collect(), ..Commit::default() }).unwrap();
+    // This release claims the two lowest keys for a purchase.
+    let first = claim(PackageId::new(crate::ids::OrganizationId::new(1), 1), 0);
+    store.commit(Commit { claims: vec![free(first, 2)], ..Commit::default() }).unwrap();
+    assert_eq!(store.free_keys(&product, u64::MAX).unwrap(), 3);
+
+    // The older process, whose pool stream still says slots from 0 are free, draws them: refused.
+    match older_release_draws(2, 0, 2) {
+        Err(refusal) => assert!(refusal.contains("already handed out"), "{refusal}"),
+        Ok(()) => panic!("a range over claimed keys was recorded"),
+    }
+    assert_eq!(store.read_events(&pool, 0, 10).unwrap().len(), 1, "nothing was written");
+    assert_eq!(store.claimed_keys(&product, &first).unwrap().len(), 2, "the claim keeps its keys");
+
+    // A range of free keys is recorded, and marked: this release's claims pass over it.
+    older_release_draws(2, 2, 2).unwrap();
+    assert_eq!(store.read_events(&pool, 0, 10).unwrap().len(), 2, "it reads back");
+    assert_eq!(store.free_keys(&product, u64::MAX).unwrap(), 1);
+    let next = claim(PackageId::new(crate::ids::OrganizationId::new(2), 1), 0);
+    store.commit(Commit { claims: vec![free(next, 1)], ..Commit::default() }).unwrap();
+    assert_eq!(texts(store, &next), [(4, "KEY-4".to_owned())]);
+}
