@@ -1,6 +1,7 @@
 //! State: the fold of an organization's events (B2), and of a key pool's.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -107,17 +108,17 @@ pub struct Offer {
     /// Code from the catalog.
     pub code: Code,
     /// Type shown, e.g. `Silver Core`.
-    pub name: String,
+    pub name: Arc<str>,
     /// Lowest level allowed (R23).
     pub min_level: PartnerLevel,
     /// Competencies of which one is needed; empty for none (R23).
-    pub competencies: Vec<Code>,
+    pub competencies: Arc<[Code]>,
     /// Days from activation to active.
     pub activation_lead_days: u32,
     /// Days it runs.
     pub duration_days: u32,
     /// Reminder days before expiry (P3).
-    pub reminder_days: Vec<u32>,
+    pub reminder_days: Arc<[u32]>,
     /// Reminder days mailed for the current run.
     pub reminders_sent: RemindersSent,
     /// Lifecycle.
@@ -129,18 +130,20 @@ pub struct Offer {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[allow(missing_docs)] // fields mirror the catalog's
 pub enum BenefitDetail {
+    // The catalog's texts are shared with it (`Arc`), not copied into every
+    // purchase and every copy of the state; they serialize as before.
     Software {
-        languages: Vec<Language>,
-        os_types: Vec<Code>,
-        download_links: Vec<DownloadLink>,
-        special_instructions: String,
+        languages: Arc<[Language]>,
+        os_types: Arc<[Code]>,
+        download_links: Arc<[DownloadLink]>,
+        special_instructions: Arc<str>,
         keys: KeySlots,
         activation: SoftwareState,
     },
     CloudLicense {
         keys: KeySlots,
         term_months: u32,
-        special_instructions: String,
+        special_instructions: Arc<str>,
         activation: SoftwareState,
     },
     CloudUsage {
@@ -149,7 +152,7 @@ pub enum BenefitDetail {
         seat: SeatPool,
     },
     VisualStudio {
-        edition: String,
+        edition: Arc<str>,
         seats: SeatPool,
     },
     Technical {

@@ -2,10 +2,11 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, excerpt};
 
@@ -18,9 +19,10 @@ use crate::error::{Error, excerpt};
 // INVARIANT: trimmed and lowercase; one `@` with a non-empty local part before
 // it and a dotted domain after it, no white space, at most 254 bytes. From
 // `parse`, also an RFC 5322 dot-atom address lettre's `Address` accepts.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(into = "String")]
-pub struct Email(String);
+// Shared text: an address is copied into events, mail and views, and a
+// clone is a count, not an allocation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Email(Arc<str>);
 
 /// Longest address: RFC 5321's 256-octet path less its angle brackets.
 const MAX_EMAIL_LEN: usize = 254;
@@ -46,7 +48,7 @@ impl Email {
         let options = email_address::Options::default().with_required_tld().without_domain_literal().without_display_text();
         match email_address::EmailAddress::parse_with_options(&email, options) {
             Ok(parsed) if parsed.local_part().starts_with('"') => Err(bad(": quoted local parts are not accepted")),
-            Ok(_) => Ok(Self(email)),
+            Ok(_) => Ok(Self(email.into())),
             Err(error) => {
                 use email_address::Error as E;
                 Err(bad(match error {
@@ -78,7 +80,7 @@ impl Email {
         if local.is_empty() || !domain_ok {
             return Err(bad("not a valid email address"));
         }
-        Ok(Self(trimmed.to_lowercase()))
+        Ok(Self(trimmed.to_lowercase().into()))
     }
 
     /// The address as text.
@@ -88,7 +90,7 @@ impl Email {
 
     /// A fixed valid address for the sample states of transition tables.
     pub(crate) fn sample() -> Self {
-        Self("alt@example.com".to_string())
+        Self("alt@example.com".into())
     }
 }
 
@@ -108,7 +110,7 @@ impl TryFrom<String> for Email {
 
 impl From<Email> for String {
     fn from(email: Email) -> String {
-        email.0
+        email.0.to_string()
     }
 }
 
@@ -269,10 +271,9 @@ impl From<Phone> for String {
 /// 0.1.0 checked it.
 // INVARIANT: 2 to 35 ASCII letters, digits and dashes, starting with a letter.
 // From `parse`, also a well-formed BCP 47 tag (RFC 5646).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
 #[schemars(description = "A BCP 47 language tag such as `en` or `zh-CN`.")]
-pub struct Language(String);
+pub struct Language(Arc<str>);
 
 /// Longest tag: RFC 5646 (4.4.1) sizes buffers for 35 characters.
 const MAX_LANGUAGE_LEN: usize = 35;
@@ -283,7 +284,7 @@ impl Language {
     /// argument in errors.
     pub fn parse(field: &str, text: &str) -> Result<Self, Error> {
         if text.len() <= MAX_LANGUAGE_LEN && oxilangtag::LanguageTag::parse(text).is_ok() {
-            Ok(Self(text.to_string()))
+            Ok(Self(text.into()))
         } else {
             Err(Error::invalid(field, format!("`{}` is not a language tag", excerpt(text))))
         }
@@ -295,12 +296,12 @@ impl Language {
         let ok = (2..=MAX_LANGUAGE_LEN).contains(&text.len())
             && text.starts_with(|c: char| c.is_ascii_alphabetic())
             && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if ok { Ok(Self(text.to_string())) } else { Err(Error::invalid("language", format!("`{}` is not a language tag", excerpt(text)))) }
+        if ok { Ok(Self(text.into())) } else { Err(Error::invalid("language", format!("`{}` is not a language tag", excerpt(text)))) }
     }
 
     /// English, the fallback language of mail.
     pub fn english() -> Self {
-        Self("en".to_string())
+        Self("en".into())
     }
 
     /// The tag as text.
@@ -332,15 +333,17 @@ impl TryFrom<String> for Language {
 
 impl From<Language> for String {
     fn from(language: Language) -> String {
-        language.0
+        language.0.to_string()
     }
 }
 
 /// A catalog code: a package template, product, offer or competency name.
 // INVARIANT: 1 to 64 chars of ASCII lowercase letters, digits, `-` and `_`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-pub struct Code(String);
+// Shared text, as for `Email`: codes name products and benefits in every
+// event and view.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, JsonSchema)]
+#[serde(try_from = "String")]
+pub struct Code(Arc<str>);
 
 impl Code {
     /// Parses a code; `field` names the argument in errors.
@@ -348,7 +351,7 @@ impl Code {
         let ok =
             (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if ok {
-            Ok(Self(text.to_string()))
+            Ok(Self(text.into()))
         } else {
             Err(Error::invalid(field, format!("`{}` is not a code (lowercase letters, digits, `-`, `_`)", excerpt(text))))
         }
@@ -375,7 +378,7 @@ impl TryFrom<String> for Code {
 
 impl From<Code> for String {
     fn from(code: Code) -> String {
-        code.0
+        code.0.to_string()
     }
 }
 
@@ -442,6 +445,19 @@ impl FromStr for PartnerLevel {
             .ok_or_else(|| Error::invalid("level", format!("`{}` is not a partner level", excerpt(text))))
     }
 }
+
+/// Shared-text values are written as their text, without the copy a
+/// `serde(into = "String")` would make.
+macro_rules! serialize_as_str {
+    ($($type:ty),*) => {$(
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+    )*};
+}
+serialize_as_str!(Email, Language, Code);
 
 #[cfg(test)]
 mod tests {
@@ -599,3 +615,4 @@ mod tests {
         }
     }
 }
+

@@ -418,13 +418,13 @@ pub(crate) fn benefit(state: &OrganizationState, benefit: &Benefit) -> BenefitVi
             view.languages = languages.iter().map(|l| l.to_string()).collect();
             view.os_types = os_types.iter().map(|o| o.to_string()).collect();
             view.key_count = keys.count();
-            view.special_instructions = special_instructions.clone();
+            view.special_instructions = special_instructions.to_string();
             (view.status, view.active_at, view.expires_at) = software_status(activation);
         }
         BenefitDetail::CloudLicense { keys, special_instructions, activation, .. } => {
             view.category = Category::Cloud;
             view.key_count = keys.count();
-            view.special_instructions = special_instructions.clone();
+            view.special_instructions = special_instructions.to_string();
             (view.status, view.active_at, view.expires_at) = software_status(activation);
         }
         BenefitDetail::CloudUsage { monthly_credit, seat } => {
@@ -507,7 +507,7 @@ pub(crate) fn offer(state: &OrganizationState, benefit_id: BenefitId, offer: &Of
         id: offer.id,
         benefit_id,
         code: offer.code.to_string(),
-        name: offer.name.clone(),
+        name: offer.name.to_string(),
         status,
         unavailable_reason: reason,
         active_at,

@@ -3,6 +3,8 @@
 
 mod validate;
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -84,15 +86,15 @@ pub enum BenefitKind {
         /// Key pool (and product) code.
         product: Code,
         /// Display languages offered (R09).
-        languages: Vec<Language>,
+        languages: Arc<[Language]>,
         /// OS types offered (R10).
-        os_types: Vec<Code>,
+        os_types: Arc<[Code]>,
         /// Keys allocated to each purchased package.
         keys: u32,
         /// Installation packages per language and OS (R11).
-        download_links: Vec<DownloadLink>,
+        download_links: Arc<[DownloadLink]>,
         /// Instructions shown with the keys (R08).
-        special_instructions: String,
+        special_instructions: Arc<str>,
     },
     /// An Azure usage-based subscription, activated by the admin assigning themself (R12).
     CloudUsage {
@@ -108,12 +110,12 @@ pub enum BenefitKind {
         /// Months a redeemed key runs (P4).
         term_months: u32,
         /// Instructions shown with the keys.
-        special_instructions: String,
+        special_instructions: Arc<str>,
     },
     /// Visual Studio subscriptions: a pool of seats (R14–R16).
     VisualStudio {
         /// Subscription level, e.g. `Enterprise`.
-        edition: String,
+        edition: Arc<str>,
         /// Number of subscriptions (P5).
         seats: u32,
     },
@@ -158,17 +160,17 @@ pub struct OfferTemplate {
     /// Stable code.
     pub code: Code,
     /// Display name, e.g. `Silver Core`.
-    pub name: String,
+    pub name: Arc<str>,
     /// Lowest partner level that may activate it (R23).
     pub min_level: PartnerLevel,
     /// Competencies of which the organization needs at least one; empty means none (R23).
-    pub competencies: Vec<Code>,
+    pub competencies: Arc<[Code]>,
     /// Days between activation and Active (R28).
     pub activation_lead_days: u32,
     /// Days an active offer runs before it expires (R28).
     pub duration_days: u32,
     /// Reminders are mailed this many days before the offer expires (P3).
-    pub reminder_days: Vec<u32>,
+    pub reminder_days: Arc<[u32]>,
 }
 
 impl Catalog {

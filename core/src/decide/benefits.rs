@@ -57,7 +57,7 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
                 product: benefit.name.clone(),
                 slots: keys.clone(),
                 download_links: links,
-                special_instructions: special_instructions.clone(),
+                special_instructions: special_instructions.to_string(),
             }
         }
         BenefitDetail::CloudLicense { keys, special_instructions, activation, term_months } => {
@@ -72,7 +72,7 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
                 product: benefit.name.clone(),
                 slots: keys.clone(),
                 download_links: Vec::new(),
-                special_instructions: special_instructions.clone(),
+                special_instructions: special_instructions.to_string(),
             }
         }
         _ => return Err(wrong_kind(id, "has no keys")),

@@ -279,7 +279,7 @@ fn record(tx: &mut Tx<'_>, at: Timestamp, step: Step) {
 fn offer_mail(tx: &mut Tx<'_>, at: Timestamp, offer: OfferId, topic: impl FnOnce(String) -> MailTopic) {
     let state = tx.state;
     let (Some(contact), Some((_, found))) = (&state.marketing_contact, state.offer(offer)) else { return };
-    tx.mail(at, Actor::Clock, vec![contact.email.clone()], &contact.language, topic(found.name.clone()));
+    tx.mail(at, Actor::Clock, vec![contact.email.clone()], &contact.language, topic(found.name.to_string()));
 }
 
 #[cfg(test)]

@@ -124,5 +124,5 @@ pub(super) fn cancel_offer(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Erro
     // an offer is part of the package's price, so nothing is paid back for it.
     let input = OfferInput::Cancel(owner.refund_terms(tx.state));
     let result = judged(OfferMachine::decide(&found.state, &input, tx.now))?.map(|()| Money::zero(owner.template.price.currency.clone()));
-    answer(tx, CancellationTarget::Offer(id), found.name.clone(), result)
+    answer(tx, CancellationTarget::Offer(id), found.name.to_string(), result)
 }
