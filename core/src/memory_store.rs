@@ -113,8 +113,10 @@ impl Shared {
     /// changed: free slots (or slots `keys` stocks in the same commit), none
     /// taken twice.
     fn claimed_slots(&self, keys: &[VaultKey], claims: &[Claim]) -> Result<Vec<Vec<u64>>, Error> {
-        let mut taken: HashSet<(&Code, u64)> = HashSet::new();
-        let stocked_now: HashSet<(&Code, u64)> = keys.iter().map(|key| (&key.product, key.slot)).collect();
+        // Ordered sets: a claim's slots come in order, and hashing a product's
+        // code for every candidate slot cost more than the claim itself.
+        let mut taken: BTreeSet<(&Code, u64)> = BTreeSet::new();
+        let stocked_now: BTreeSet<(&Code, u64)> = keys.iter().map(|key| (&key.product, key.slot)).collect();
         let mut result = Vec::with_capacity(claims.len());
         for claim in claims {
             let product = &claim.product;
@@ -123,7 +125,8 @@ impl Shared {
                 ClaimSlots::Free(count) => {
                     let stocked = keys.iter().filter(|key| &key.product == product).map(|key| key.slot);
                     let candidates = free.into_iter().flatten().copied().chain(stocked);
-                    let slots: Vec<u64> = candidates.filter(|slot| !taken.contains(&(product, *slot))).take(count as usize).collect();
+                    let slots: Vec<u64> =
+                        candidates.filter(|slot| taken.is_empty() || !taken.contains(&(product, *slot))).take(count as usize).collect();
                     if slots.len() < count as usize {
                         return Err(keys_ran_out(product, slots.len() as u64, count));
                     }

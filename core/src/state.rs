@@ -176,7 +176,7 @@ pub struct Benefit {
     /// Code from the catalog.
     pub code: Code,
     /// Display name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Kind and state.
     pub detail: BenefitDetail,
     /// When its package was cancelled with a refund: the benefit ended with

@@ -349,7 +349,7 @@ pub(crate) fn package(state: &OrganizationState, package: &Package) -> PackageVi
     PackageView {
         id: package.id,
         template: package.template.code.to_string(),
-        name: package.template.name.clone(),
+        name: package.template.name.to_string(),
         status,
         price: package.template.price.clone(),
         purchased_at: package.purchased_at,
@@ -379,7 +379,7 @@ pub(crate) fn usage(benefit: &Benefit) -> Option<Usage> {
     Some(Usage {
         benefit_id: benefit.id,
         package_id: benefit.package,
-        name: benefit.name.clone(),
+        name: benefit.name.to_string(),
         category,
         seats,
         assigned: benefit.assigned_count(),
@@ -395,7 +395,7 @@ pub(crate) fn benefit(state: &OrganizationState, benefit: &Benefit) -> BenefitVi
         id: benefit.id,
         package_id: benefit.package,
         code: benefit.code.to_string(),
-        name: benefit.name.clone(),
+        name: benefit.name.to_string(),
         category: Category::Software,
         status: Status::NotActivated,
         languages: Vec::new(),

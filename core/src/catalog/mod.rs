@@ -34,7 +34,7 @@ pub struct PackageTemplate {
     /// Stable code used to purchase it, e.g. `action-pack`.
     pub code: Code,
     /// Display name.
-    pub name: String,
+    pub name: Arc<str>,
     /// The lowest partner level allowed to buy it.
     pub required_level: PartnerLevel,
     /// Price of one term.
@@ -72,7 +72,7 @@ pub struct BenefitTemplate {
     /// Stable code, unique inside its package.
     pub code: Code,
     /// Display name.
-    pub name: String,
+    pub name: Arc<str>,
     /// What kind of benefit it is, with its allocation.
     pub kind: BenefitKind,
 }

@@ -54,7 +54,7 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
             tx.emit(Event::KeysRevealed { benefit: id, language: Some(language), os: Some(os) });
             KeyReveal {
                 benefit: id,
-                product: benefit.name.clone(),
+                product: benefit.name.to_string(),
                 slots: keys.clone(),
                 download_links: links,
                 special_instructions: special_instructions.to_string(),
@@ -69,7 +69,7 @@ pub(super) fn get_keys(tx: &mut Tx<'_>, id: BenefitId, language: Option<&str>, o
             tx.emit(Event::KeysRevealed { benefit: id, language: None, os: None });
             KeyReveal {
                 benefit: id,
-                product: benefit.name.clone(),
+                product: benefit.name.to_string(),
                 slots: keys.clone(),
                 download_links: Vec::new(),
                 special_instructions: special_instructions.to_string(),

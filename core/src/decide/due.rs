@@ -276,10 +276,10 @@ fn record(tx: &mut Tx<'_>, at: Timestamp, step: Step) {
 }
 
 /// R26: offer mail goes to the marketing contact in their preferred language.
-fn offer_mail(tx: &mut Tx<'_>, at: Timestamp, offer: OfferId, topic: impl FnOnce(String) -> MailTopic) {
+fn offer_mail(tx: &mut Tx<'_>, at: Timestamp, offer: OfferId, topic: impl FnOnce(std::sync::Arc<str>) -> MailTopic) {
     let state = tx.state;
     let (Some(contact), Some((_, found))) = (&state.marketing_contact, state.offer(offer)) else { return };
-    tx.mail(at, Actor::Clock, vec![contact.email.clone()], &contact.language, topic(found.name.to_string()));
+    tx.mail(at, Actor::Clock, vec![contact.email.clone()], &contact.language, topic(found.name.clone()));
 }
 
 #[cfg(test)]

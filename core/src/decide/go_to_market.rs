@@ -59,7 +59,7 @@ pub(super) fn activate(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Error> {
         actor,
         vec![contact.email.clone()],
         &contact.language,
-        MailTopic::OfferActivationPending { offer: found.name.to_string(), active_at },
+        MailTopic::OfferActivationPending { offer: found.name.clone(), active_at },
     );
     Ok(Outcome::OfferActivated { offer: id, active_at })
 }

@@ -1,6 +1,7 @@
 //! Purchase, renewal and cancellation (R02, R29–R31, P1, P2, B7).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Tx;
 use crate::catalog::BenefitKind;
@@ -75,7 +76,7 @@ pub(super) fn renew(tx: &mut Tx<'_>, id: PackageId) -> Result<Outcome, Error> {
 
 /// Records a cancellation service request and its answer (R30); the refusal
 /// is recorded too, and reported as `CancellationRefused`.
-fn answer(tx: &mut Tx<'_>, target: CancellationTarget, name: String, result: Result<Money, RefundRefusal>) -> Result<Outcome, Error> {
+fn answer(tx: &mut Tx<'_>, target: CancellationTarget, name: Arc<str>, result: Result<Money, RefundRefusal>) -> Result<Outcome, Error> {
     let request = tx.next_request();
     tx.emit(Event::CancellationRequested { request, target });
     let actor = tx.acting_user()?;
@@ -124,5 +125,5 @@ pub(super) fn cancel_offer(tx: &mut Tx<'_>, id: OfferId) -> Result<Outcome, Erro
     // an offer is part of the package's price, so nothing is paid back for it.
     let input = OfferInput::Cancel(owner.refund_terms(tx.state));
     let result = judged(OfferMachine::decide(&found.state, &input, tx.now))?.map(|()| Money::zero(owner.template.price.currency.clone()));
-    answer(tx, CancellationTarget::Offer(id), found.name.to_string(), result)
+    answer(tx, CancellationTarget::Offer(id), found.name.clone(), result)
 }

@@ -3,7 +3,7 @@
 
 mod templates;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -20,25 +20,27 @@ pub use templates::{TEMPLATES, render, template_languages};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "topic", rename_all = "snake_case")]
 #[allow(missing_docs)] // fields are named after what they hold
+// Names of catalog items are shared with the catalog and the state: a
+// topic is cloned into its event and its mail.
 pub enum MailTopic {
     /// R19/R20: a technical benefit was assigned and is pending.
-    TechnicalActivationPending { benefit: String, active_at: Timestamp },
+    TechnicalActivationPending { benefit: Arc<str>, active_at: Timestamp },
     /// R19/R20: a technical benefit is active; how to reach support.
-    TechnicalActivated { benefit: String },
+    TechnicalActivated { benefit: Arc<str> },
     /// R14: a Visual Studio subscription was assigned.
-    SubscriptionAssigned { benefit: String },
+    SubscriptionAssigned { benefit: Arc<str> },
     /// R21: an assistance request was submitted.
-    AssistanceRequested { benefit: String, phase: String, amount: Decimal },
+    AssistanceRequested { benefit: Arc<str>, phase: String, amount: Decimal },
     /// R26/R28: an offer was activated and is pending.
-    OfferActivationPending { offer: String, active_at: Timestamp },
+    OfferActivationPending { offer: Arc<str>, active_at: Timestamp },
     /// R26/R28: an offer is active until its expiry.
-    OfferActivated { offer: String, expires_at: Timestamp },
+    OfferActivated { offer: Arc<str>, expires_at: Timestamp },
     /// P3: an offer expires soon.
-    OfferExpiring { offer: String, expires_at: Timestamp, days_before: u32 },
+    OfferExpiring { offer: Arc<str>, expires_at: Timestamp, days_before: u32 },
     /// P3: a package expires soon; renew it.
-    PackageExpiring { package: String, expires_at: Timestamp, days_before: u32 },
+    PackageExpiring { package: Arc<str>, expires_at: Timestamp, days_before: u32 },
     /// R30: a cancellation request was answered.
-    CancellationAnswered { target: String, granted: bool, detail: String },
+    CancellationAnswered { target: Arc<str>, granted: bool, detail: String },
     /// A user was removed from the organization; to its Global admins, with
     /// what the user held and was released (seats, technical activations).
     UserRemoved { user: String, email: String, released: Vec<String> },
