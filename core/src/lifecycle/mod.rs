@@ -16,6 +16,8 @@ pub mod seat;
 pub mod software;
 pub mod technical;
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, Months, Utc};
 
 use crate::error::Error;
@@ -102,7 +104,10 @@ pub(crate) fn not_replayable<M: Machine>(state: &M::State) -> Error {
 
 /// The first moment the library records: 0001-01-01T00:00:00Z.
 pub fn calendar_start() -> Timestamp {
-    DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or(Timestamp::MIN_UTC)
+    // Built once: turning seconds into a date is a calendar computation, and
+    // the due-step walks ask for this bound for every reminder they weigh.
+    static START: LazyLock<Timestamp> = LazyLock::new(|| DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or(Timestamp::MIN_UTC));
+    *START
 }
 
 /// The last moment the library records: 9999-12-31T23:59:59Z. Every date it
@@ -110,7 +115,8 @@ pub fn calendar_start() -> Timestamp {
 /// language can hold it (Python's `datetime` ends at year 9999). A step that
 /// would need a later date is refused, never shortened to fit.
 pub fn calendar_end() -> Timestamp {
-    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(Timestamp::MAX_UTC)
+    static END: LazyLock<Timestamp> = LazyLock::new(|| DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(Timestamp::MAX_UTC));
+    *END
 }
 
 /// The refusal of a step whose `what` would fall after [`calendar_end`].
