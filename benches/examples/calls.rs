@@ -7,7 +7,8 @@
 //! Each call is made `n` times (2 000; 200 with `--quick`) on a fresh
 //! in-memory center, timed as one loop; the best of 5 such runs is shown
 //! (1 with `--quick`). A purchase is timed with the package view the Python
-//! call returns, as the wheel builds it.
+//! call returns, as the wheel builds it. `CALLS_ONLY=<name>` runs only the
+//! calls whose name starts with it (for a profile).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,6 +68,10 @@ fn per_call<S>(
     setup: impl Fn() -> Result<S, Failure>,
     call: impl Fn(&S, usize) -> bool,
 ) -> Result<f64, Failure> {
+    // `CALLS_ONLY=<name>` runs the calls whose name starts with it, for a profile of one.
+    if std::env::var("CALLS_ONLY").is_ok_and(|only| !name.starts_with(&only)) {
+        return Ok(f64::NAN);
+    }
     let mut best = Duration::MAX;
     for _ in 0..runs {
         let state = setup()?;

@@ -113,20 +113,24 @@ impl Shared {
     /// changed: free slots (or slots `keys` stocks in the same commit), none
     /// taken twice.
     fn claimed_slots(&self, keys: &[VaultKey], claims: &[Claim]) -> Result<Vec<Vec<u64>>, Error> {
-        // Ordered sets: a claim's slots come in order, and hashing a product's
-        // code for every candidate slot cost more than the claim itself.
-        let mut taken: BTreeSet<(&Code, u64)> = BTreeSet::new();
-        let stocked_now: BTreeSet<(&Code, u64)> = keys.iter().map(|key| (&key.product, key.slot)).collect();
+        // Slots already claimed in this commit, kept only for a product that
+        // a later claim of the commit takes from too: a purchase claims each
+        // product once, and keeping every slot it took in a set cost more
+        // than finding the slots.
+        let mut taken: Vec<(&Code, BTreeSet<u64>)> = Vec::new();
+        let stocked_now: BTreeSet<(&Code, u64)> =
+            if keys.is_empty() { BTreeSet::new() } else { keys.iter().map(|key| (&key.product, key.slot)).collect() };
         let mut result = Vec::with_capacity(claims.len());
-        for claim in claims {
+        for (index, claim) in claims.iter().enumerate() {
             let product = &claim.product;
             let free = self.free.get(product);
+            let earlier = taken.iter().find(|(p, _)| *p == product).map(|(_, slots)| slots);
+            let is_taken = |slot: &u64| earlier.is_some_and(|slots| slots.contains(slot));
             let slots: Vec<u64> = match claim.slots {
                 ClaimSlots::Free(count) => {
                     let stocked = keys.iter().filter(|key| &key.product == product).map(|key| key.slot);
                     let candidates = free.into_iter().flatten().copied().chain(stocked);
-                    let slots: Vec<u64> =
-                        candidates.filter(|slot| taken.is_empty() || !taken.contains(&(product, *slot))).take(count as usize).collect();
+                    let slots: Vec<u64> = candidates.filter(|slot| !is_taken(slot)).take(count as usize).collect();
                     if slots.len() < count as usize {
                         return Err(keys_ran_out(product, slots.len() as u64, count));
                     }
@@ -139,7 +143,7 @@ impl Shared {
                     let mut slots = Vec::new();
                     for slot in first..end {
                         let is_free = free.is_some_and(|f| f.contains(&slot)) || stocked_now.contains(&(product, slot));
-                        if !is_free || taken.contains(&(product, slot)) {
+                        if !is_free || is_taken(&slot) {
                             return Err(slots_not_free(product, slot));
                         }
                         slots.push(slot);
@@ -147,7 +151,12 @@ impl Shared {
                     slots
                 }
             };
-            taken.extend(slots.iter().map(|slot| (product, *slot)));
+            if claims.get(index + 1..).unwrap_or_default().iter().any(|later| &later.product == product) {
+                match taken.iter_mut().find(|(p, _)| *p == product) {
+                    Some((_, set)) => set.extend(slots.iter().copied()),
+                    None => taken.push((product, slots.iter().copied().collect())),
+                }
+            }
             result.push(slots);
         }
         Ok(result)
