@@ -26,6 +26,7 @@ mod program;
 mod record;
 mod refund;
 mod role_change;
+mod role_set;
 pub mod sealing;
 mod secret;
 mod session;

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::role_set::RoleSet;
 
 /// A partner-side role (R01).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -194,12 +195,12 @@ pub const GRANTS: &[(Role, Permission)] = &[
 ];
 
 /// True when any of `roles` grants `permission`.
-pub fn allows(roles: &[Role], permission: Permission) -> bool {
-    GRANTS.iter().any(|(role, p)| *p == permission && roles.contains(role))
+pub fn allows(roles: RoleSet, permission: Permission) -> bool {
+    GRANTS.iter().any(|(role, p)| *p == permission && roles.contains(*role))
 }
 
 /// Refuses with `permission_denied` unless `roles` grant `permission`.
-pub fn require(roles: &[Role], permission: Permission) -> Result<(), Error> {
+pub fn require(roles: RoleSet, permission: Permission) -> Result<(), Error> {
     if allows(roles, permission) {
         return Ok(());
     }
@@ -223,7 +224,7 @@ pub fn render_markdown() -> String {
     for permission in Permission::ALL {
         out.push_str(&format!("| `{permission}` |"));
         for role in Role::ALL {
-            out.push_str(if allows(&[role], permission) { " yes |" } else { " — |" });
+            out.push_str(if allows(RoleSet::from(&[role][..]), permission) { " yes |" } else { " — |" });
         }
         out.push('\n');
     }
@@ -247,8 +248,8 @@ mod tests {
     #[test]
     fn b1_no_role_means_no_permission() {
         for permission in Permission::ALL {
-            assert!(!allows(&[], permission));
-            assert_eq!(require(&[], permission).unwrap_err().code(), "permission_denied");
+            assert!(!allows(RoleSet::EMPTY, permission));
+            assert_eq!(require(RoleSet::EMPTY, permission).unwrap_err().code(), "permission_denied");
         }
     }
 }

@@ -8,21 +8,22 @@
 use crate::error::Error;
 use crate::ids::UserId;
 use crate::permission::{Permission, Role};
+use crate::role_set::RoleSet;
 
 /// The rule in words, for the generated permission page.
 pub(crate) const RULE_TEXT: &str = "\nRoles: a Global admin may grant and take away any role. Anyone else with `manage_roles` grants or takes away only roles they hold themselves (a User admin: User admin only), and only on other users' accounts: nobody but a Global admin changes their own roles. An organization always keeps at least one Global admin (R04).\n";
 
 /// Refuses with `permission_denied` unless `actor`, holding `actor_roles`,
 /// may move `target` (a new user when `None`) from the roles `from` to `to`.
-pub(crate) fn authorize(actor: UserId, actor_roles: &[Role], target: Option<UserId>, from: &[Role], to: &[Role]) -> Result<(), Error> {
-    if actor_roles.contains(&Role::GlobalAdmin) {
+pub(crate) fn authorize(actor: UserId, actor_roles: RoleSet, target: Option<UserId>, from: RoleSet, to: RoleSet) -> Result<(), Error> {
+    if actor_roles.contains(Role::GlobalAdmin) {
         return Ok(());
     }
     if target == Some(actor) {
         return Err(denied("Global admin (nobody else changes their own roles)".into()));
     }
-    let changed = Role::ALL.into_iter().filter(|role| from.contains(role) != to.contains(role));
-    if let Some(role) = changed.into_iter().find(|role| !actor_roles.contains(role)) {
+    let changed = Role::ALL.into_iter().filter(|role| from.contains(*role) != to.contains(*role));
+    if let Some(role) = changed.into_iter().find(|role| !actor_roles.contains(*role)) {
         return Err(denied(format!("Global admin, or a holder of `{role}` (only roles one holds can be granted or taken away)")));
     }
     Ok(())
@@ -39,6 +40,11 @@ mod tests {
 
     fn user(seq: u32) -> UserId {
         UserId::new(OrganizationId::new(1), seq)
+    }
+
+    /// The rule, with each set of roles written as a list.
+    fn authorize(actor: UserId, actor_roles: &[Role], target: Option<UserId>, from: &[Role], to: &[Role]) -> Result<(), Error> {
+        super::authorize(actor, actor_roles.into(), target, from.into(), to.into())
     }
 
     #[test]

@@ -150,7 +150,7 @@ impl Session {
             // license keys. Check the acting user and the permission first.
             self.center.read(self.organization, self.user, |state| {
                 let user = state.users.get(&self.user).ok_or_else(|| Error::not_found("user", self.user))?;
-                commands.iter().try_for_each(|command| permission::require(&user.roles, command.permission()))
+                commands.iter().try_for_each(|command| permission::require(user.roles, command.permission()))
             })?;
         }
         let budget = self.retry_budget(idempotency.is_some());
@@ -171,7 +171,7 @@ impl Session {
     fn read<T>(&self, permission: Permission, f: impl FnOnce(&OrganizationState) -> Result<T, Error>) -> Result<T, Error> {
         self.center.read(self.organization, self.user, |state| {
             let user = state.users.get(&self.user).ok_or_else(|| Error::not_found("user", self.user))?;
-            permission::require(&user.roles, permission)?;
+            permission::require(user.roles, permission)?;
             f(state)
         })
     }

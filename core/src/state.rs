@@ -19,6 +19,7 @@ use crate::lifecycle::software::{SoftwareFact, SoftwareMachine, SoftwareState};
 use crate::lifecycle::technical::{TechnicalFact, TechnicalMachine, TechnicalState};
 use crate::lifecycle::{Timestamp, apply};
 use crate::permission::Role;
+use crate::role_set::RoleSet;
 use crate::refund::RefundTerms;
 use crate::values::{Code, Email, Language, Money, PartnerLevel};
 
@@ -48,8 +49,8 @@ pub struct User {
     pub name: String,
     /// Partner Center account email.
     pub email: Email,
-    /// Roles, sorted, no duplicates.
-    pub roles: Vec<Role>,
+    /// Roles.
+    pub roles: RoleSet,
     /// Preferred language for mail.
     pub language: Language,
 }
@@ -335,7 +336,7 @@ impl OrganizationState {
                 id: *admin,
                 name: admin_name.clone(),
                 email: admin_email.clone(),
-                roles: vec![Role::GlobalAdmin],
+                roles: RoleSet::from(&[Role::GlobalAdmin][..]),
                 language: Language::english(),
             },
         );
@@ -408,11 +409,11 @@ impl OrganizationState {
                 self.user_emails.insert(email.clone());
                 self.users.insert(
                     *user,
-                    User { id: *user, name: name.clone(), email: email.clone(), roles: roles.clone(), language: language.clone() },
+                    User { id: *user, name: name.clone(), email: email.clone(), roles: RoleSet::from(&roles[..]), language: language.clone() },
                 );
                 self.next.users = self.next.users.max(user.seq());
             }
-            Event::UserRolesChanged { user, roles } => self.user_mut(*user)?.roles = roles.clone(),
+            Event::UserRolesChanged { user, roles } => self.user_mut(*user)?.roles = RoleSet::from(&roles[..]),
             Event::UserRemoved { user } => {
                 let removed = self.users.remove(user).ok_or_else(|| corrupt(user))?;
                 self.user_emails.remove(&removed.email);
@@ -745,7 +746,7 @@ impl OrganizationState {
 
     /// The Global admins, for mail about packages.
     pub fn global_admins(&self) -> impl Iterator<Item = &User> {
-        self.users.values().filter(|u| u.roles.contains(&Role::GlobalAdmin))
+        self.users.values().filter(|u| u.roles.contains(Role::GlobalAdmin))
     }
 }
 

@@ -284,7 +284,7 @@ impl Language {
     /// argument in errors.
     pub fn parse(field: &str, text: &str) -> Result<Self, Error> {
         if text.len() <= MAX_LANGUAGE_LEN && oxilangtag::LanguageTag::parse(text).is_ok() {
-            Ok(Self(text.into()))
+            Ok(Self(interned(text)))
         } else {
             Err(Error::invalid(field, format!("`{}` is not a language tag", excerpt(text))))
         }
@@ -296,18 +296,46 @@ impl Language {
         let ok = (2..=MAX_LANGUAGE_LEN).contains(&text.len())
             && text.starts_with(|c: char| c.is_ascii_alphabetic())
             && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if ok { Ok(Self(text.into())) } else { Err(Error::invalid("language", format!("`{}` is not a language tag", excerpt(text)))) }
+        if ok { Ok(Self(interned(text))) } else { Err(Error::invalid("language", format!("`{}` is not a language tag", excerpt(text)))) }
     }
 
     /// English, the fallback language of mail.
     pub fn english() -> Self {
-        Self("en".into())
+        Self(interned("en"))
     }
 
     /// The tag as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// How many distinct language tags are shared; tags past these get their own copy.
+const SHARED_LANGUAGES: usize = 64;
+
+/// The shared copy of a language tag: every user, contact and mail holds one,
+/// and they come from a handful of tags. Bounded, so tags a caller makes up
+/// cannot grow it without end.
+fn interned(tag: &str) -> Arc<str> {
+    // English, the default, is always shared, however many tags came first.
+    static ENGLISH: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "en".into());
+    static TAGS: std::sync::RwLock<Vec<Arc<str>>> = std::sync::RwLock::new(Vec::new());
+    if tag == "en" {
+        return Arc::clone(&ENGLISH);
+    }
+    let find = |tags: &[Arc<str>]| tags.iter().find(|t| &***t == tag).cloned();
+    if let Some(found) = TAGS.read().ok().and_then(|tags| find(&tags)) {
+        return found;
+    }
+    let Ok(mut tags) = TAGS.write() else { return tag.into() };
+    if let Some(found) = find(&tags) {
+        return found;
+    }
+    let new: Arc<str> = tag.into();
+    if tags.len() < SHARED_LANGUAGES {
+        tags.push(Arc::clone(&new));
+    }
+    new
 }
 
 impl<'de> Deserialize<'de> for Language {
@@ -600,6 +628,17 @@ mod tests {
         let huge = "a".repeat(10_000);
         assert!(Language::parse("language", &huge).unwrap_err().to_string().len() < 100);
         assert_eq!(Language::english().as_str(), "en");
+    }
+
+    #[test]
+    fn a_language_tag_is_shared_not_copied() {
+        let stored: Language = serde_json::from_str(r#""en""#).unwrap();
+        for english in [Language::english(), Language::parse("language", "en").unwrap(), stored] {
+            assert!(Arc::ptr_eq(&english.0, &Language::english().0), "a user's `en` is a copy of its own");
+        }
+        let swiss = Language::parse("language", "de-CH").unwrap();
+        assert_eq!(swiss, Language::parse("language", "de-CH").unwrap());
+        assert_eq!(swiss.as_str(), "de-CH");
     }
 
     #[test]

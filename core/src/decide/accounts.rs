@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::Tx;
 use super::benefits::release_everything_of;
+use crate::role_set::RoleSet;
 use crate::Error;
 use crate::command::Outcome;
 use crate::event::Event;
@@ -26,7 +27,7 @@ pub(super) fn add_user(tx: &mut Tx<'_>, name: &str, email: &str, roles: &[Role],
     let language = language.map(|l| Language::parse("language", l)).transpose()?.unwrap_or_else(Language::english);
     let roles = normalized(roles);
     let actor = tx.acting_user()?;
-    role_change::authorize(actor.id, &actor.roles, None, &[], &roles)?;
+    role_change::authorize(actor.id, actor.roles, None, RoleSet::EMPTY, RoleSet::from(&roles[..]))?;
     if tx.state.has_user_email(&email) {
         return Err(Error::conflict(format!("a user with email `{email}` already exists")));
     }
@@ -39,8 +40,8 @@ pub(super) fn set_roles(tx: &mut Tx<'_>, user: UserId, roles: &[Role]) -> Result
     let target = tx.user(user)?;
     let roles = normalized(roles);
     let actor = tx.acting_user()?;
-    role_change::authorize(actor.id, &actor.roles, Some(user), &target.roles, &roles)?;
-    let was_global = target.roles.contains(&Role::GlobalAdmin);
+    role_change::authorize(actor.id, actor.roles, Some(user), target.roles, RoleSet::from(&roles[..]))?;
+    let was_global = target.roles.contains(Role::GlobalAdmin);
     let is_global = roles.contains(&Role::GlobalAdmin);
     // R04: never leave the organization without a Global admin.
     if was_global && !is_global && tx.state.global_admins().count() == 1 {
@@ -56,9 +57,9 @@ pub(super) fn remove_user(tx: &mut Tx<'_>, user: UserId) -> Result<Outcome, Erro
     let actor = tx.acting_user()?;
     // Removing a user takes away all their roles: the same rule bounds who
     // may do it (a User admin never removes a Global admin, R04).
-    role_change::authorize(actor.id, &actor.roles, Some(user), &target.roles, &[])?;
+    role_change::authorize(actor.id, actor.roles, Some(user), target.roles, RoleSet::EMPTY)?;
     // R04: never leave the organization without a Global admin.
-    if target.roles.contains(&Role::GlobalAdmin) && tx.state.global_admins().count() == 1 {
+    if target.roles.contains(Role::GlobalAdmin) && tx.state.global_admins().count() == 1 {
         return Err(Error::precondition("an organization keeps at least one Global admin; make someone else Global admin first"));
     }
     // R24-R25: Go-To-Market needs its contact; change it before the user goes.

@@ -29,7 +29,7 @@ use crate::values::Code;
 pub(crate) fn decide(tx: &mut Tx<'_>, command: &Command, free: &BTreeMap<Code, u64>) -> Result<Outcome, Error> {
     // Every command checks its permission before anything else (B1).
     let actor = tx.acting_user()?;
-    permission::require(&actor.roles, command.permission())?;
+    permission::require(actor.roles, command.permission())?;
     match command {
         Command::AddUser { name, email, roles, language } => accounts::add_user(tx, name, email, roles, language.as_deref()),
         Command::SetUserRoles { user, roles } => accounts::set_roles(tx, *user, roles),
