@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use partner_benefits::Error;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::sql;
@@ -45,6 +46,13 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions, target: u32) -> Result<
     inspect(path, &shown)?;
     let mut conn = open_read_write(path, &shown, options)?;
     schema::migrate(&mut conn, &shown, target, false)?;
+    // The trigger on `events` is for processes of an older release writing
+    // to the same file (ADR 9); this release claims keys in the vault itself
+    // and never writes what it watches for. On this connection it would run
+    // for nothing on every event row: a trigger sub-program per row, about a
+    // tenth of a batched commit (callgrind, `sqlite_churn`).
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
+        .map_err(|e| Error::storage(format!("cannot configure `{shown}`: {e}")))?;
     Ok(conn)
 }
 
