@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, excerpt};
+use crate::id_text::IdText;
 
 /// An organization (a partner company), shown as `org-7`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,9 +23,15 @@ impl OrganizationId {
     }
 }
 
+impl OrganizationId {
+    fn text(self) -> IdText {
+        IdText::new("org", self.0, None)
+    }
+}
+
 impl fmt::Display for OrganizationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "org-{}", self.0)
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -73,9 +80,15 @@ macro_rules! scoped_id {
             }
         }
 
+        impl $name {
+            fn text(self) -> IdText {
+                IdText::new($prefix, self.organization.0, Some(self.seq))
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!($prefix, "-{}-{}"), self.organization.0, self.seq)
+                f.write_str(self.text().as_str())
             }
         }
 
@@ -101,7 +114,7 @@ macro_rules! string_serde {
     ($name:ident) => {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
+                s.serialize_str(self.text().as_str())
             }
         }
 

@@ -15,6 +15,7 @@ mod contention;
 mod decide;
 mod error;
 pub mod event;
+mod id_text;
 mod ids;
 pub mod lifecycle;
 pub mod mail;
