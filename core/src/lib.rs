@@ -32,6 +32,7 @@ pub mod sealing;
 mod secret;
 mod session;
 mod state;
+mod timestamp_text;
 pub mod store;
 pub mod transfer;
 /// The fold's state, for the project's own tests and benches only: it is

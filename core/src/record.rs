@@ -35,6 +35,7 @@ struct EventOut<'a> {
     schema: u32,
     stream: &'a StreamId,
     version: u64,
+    #[serde(serialize_with = "crate::timestamp_text::serialize")]
     at: &'a Timestamp,
     actor: &'a Actor,
     event: &'a Event,

@@ -82,6 +82,7 @@ pub struct Mail {
     /// Rendered body.
     pub body: String,
     /// When it was queued.
+    #[serde(serialize_with = "crate::timestamp_text::serialize")]
     pub created_at: Timestamp,
 }
 
