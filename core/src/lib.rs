@@ -32,8 +32,8 @@ pub mod sealing;
 mod secret;
 mod session;
 mod state;
-mod timestamp_text;
 pub mod store;
+mod timestamp_text;
 pub mod transfer;
 /// The fold's state, for the project's own tests and benches only: it is
 /// not part of the public API and changes without notice.

@@ -19,8 +19,8 @@ use crate::lifecycle::software::{SoftwareFact, SoftwareMachine, SoftwareState};
 use crate::lifecycle::technical::{TechnicalFact, TechnicalMachine, TechnicalState};
 use crate::lifecycle::{Timestamp, apply};
 use crate::permission::Role;
-use crate::role_set::RoleSet;
 use crate::refund::RefundTerms;
+use crate::role_set::RoleSet;
 use crate::values::{Code, Email, Language, Money, PartnerLevel};
 
 /// Counters that number new ids; part of state so replay numbers the same.
@@ -409,7 +409,13 @@ impl OrganizationState {
                 self.user_emails.insert(email.clone());
                 self.users.insert(
                     *user,
-                    User { id: *user, name: name.clone(), email: email.clone(), roles: RoleSet::from(&roles[..]), language: language.clone() },
+                    User {
+                        id: *user,
+                        name: name.clone(),
+                        email: email.clone(),
+                        roles: RoleSet::from(&roles[..]),
+                        language: language.clone(),
+                    },
                 );
                 self.next.users = self.next.users.max(user.seq());
             }

@@ -337,7 +337,13 @@ pub(crate) fn organization(state: &OrganizationState) -> OrganizationView {
 }
 
 pub(crate) fn user(user: &User) -> UserView {
-    UserView { id: user.id, name: user.name.clone(), email: user.email.clone(), roles: user.roles.to_vec(), language: user.language.clone() }
+    UserView {
+        id: user.id,
+        name: user.name.clone(),
+        email: user.email.clone(),
+        roles: user.roles.to_vec(),
+        language: user.language.clone(),
+    }
 }
 
 pub(crate) fn package(state: &OrganizationState, package: &Package) -> PackageView {

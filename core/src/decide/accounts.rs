@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use super::Tx;
 use super::benefits::release_everything_of;
-use crate::role_set::RoleSet;
 use crate::Error;
 use crate::command::Outcome;
 use crate::event::Event;
@@ -12,6 +11,7 @@ use crate::ids::UserId;
 use crate::mail::MailTopic;
 use crate::permission::Role;
 use crate::role_change;
+use crate::role_set::RoleSet;
 use crate::values::{Email, Language, display_name};
 
 fn normalized(roles: &[Role]) -> Vec<Role> {
