@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use partner_benefits::catalog::BenefitKind;
 use partner_benefits::values::PartnerLevel;
-use partner_benefits::{BenefitCenter, LicenseKey, ManualClock, OrganizationId, Session, Timestamp, UserId};
+use partner_benefits::{BenefitCenter, Error, LicenseKey, ManualClock, OrganizationId, Session, Timestamp, UserId};
 
 /// Why a run could not be made.
 type Failure = Box<dyn std::error::Error>;
@@ -155,7 +155,7 @@ fn main() -> Result<(), Failure> {
                 s.get_keys(office.id, "en", "x64")?;
                 Ok((s, package, w))
             },
-            |(s, package, _), _| s.cancel_package(*package).is_err(),
+            |(s, package, _), _| matches!(s.cancel_package(*package), Err(Error::RefundNotAllowed { .. })),
         )?,
     ));
     rows.push((

@@ -2,8 +2,11 @@
 //! and every view, and `Display` through the formatting machinery cost more
 //! than the rest of writing the event (`collect_str`, callgrind).
 
-/// Longest id: a prefix of at most 8 bytes, two dashes, a `u64` and a `u32`.
-const CAPACITY: usize = 8 + 2 + 20 + 10;
+/// Longest prefix an id may have.
+pub(crate) const MAX_PREFIX: usize = 8;
+
+/// Longest id: a prefix, two dashes, a `u64` and a `u32`.
+const CAPACITY: usize = MAX_PREFIX + 2 + 20 + 10;
 
 /// The text of one id: `prefix-org` or `prefix-org-seq`, ASCII only.
 pub(crate) struct IdText {
@@ -26,8 +29,8 @@ impl IdText {
     }
 
     fn push(&mut self, bytes: &[u8]) {
-        // A prefix is a literal of this crate; what would not fit is dropped
-        // rather than panicking (and a test keeps every prefix short).
+        // Prefixes are literals of this crate, checked at compile time to fit
+        // (`ids.rs`); what would not fit is dropped rather than panicking.
         if let Some(room) = self.bytes.get_mut(self.len..self.len + bytes.len()) {
             room.copy_from_slice(bytes);
             self.len += bytes.len();

@@ -80,6 +80,8 @@ macro_rules! scoped_id {
             }
         }
 
+        const _: () = assert!($prefix.len() <= crate::id_text::MAX_PREFIX, "an id prefix longer than its text buffer holds");
+
         impl $name {
             fn text(self) -> IdText {
                 IdText::new($prefix, self.organization.0, Some(self.seq))

@@ -10,6 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::permission::Role;
 
+// Each role is one bit of a `u8`.
+const _: () = assert!(Role::ALL.len() <= 8, "more roles than bits in a RoleSet");
+
 /// Roles, each at most once; iterated (and serialized, as the list stored
 /// data has always held) in [`Role::ALL`]'s order, which is `Role`'s order.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]

@@ -47,10 +47,14 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions, target: u32) -> Result<
     let mut conn = open_read_write(path, &shown, options)?;
     schema::migrate(&mut conn, &shown, target, false)?;
     // The trigger on `events` is for processes of an older release writing
-    // to the same file (ADR 9); this release claims keys in the vault itself
-    // and never writes what it watches for. On this connection it would run
-    // for nothing on every event row: a trigger sub-program per row, about a
-    // tenth of a batched commit (callgrind, `sqlite_churn`).
+    // to the same file (ADR 9); this release claims keys in the vault
+    // itself. The one place it writes what the trigger watches for is an
+    // import of an older export (its pools' `keys_allocated` events), which
+    // goes into an empty store and marks those ranges with explicit claims
+    // (`tests/transfer.rs` imports one into a file). On this connection the
+    // trigger would run for nothing on every event row: a trigger
+    // sub-program per row, about a tenth of a batched commit (callgrind,
+    // `sqlite_churn`).
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
         .map_err(|e| Error::storage(format!("cannot configure `{shown}`: {e}")))?;
     Ok(conn)

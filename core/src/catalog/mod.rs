@@ -281,8 +281,7 @@ mod tests {
 }
 
 /// Serde for a shared template (`Arc<PackageTemplate>`), written exactly as
-/// the template itself, so events and snapshots keep their format. (serde's
-/// own `Arc` support needs its `rc` feature, which this crate does not use.)
+/// the template itself, so events and snapshots keep their format.
 pub(crate) mod shared_template {
     use std::sync::Arc;
 
