@@ -388,6 +388,9 @@ impl BenefitCenter {
     /// How many keys each pool `demand` names has free, counted up to what
     /// the work could take: the purchase's check before its commit claims them.
     fn free_keys(&self, demand: BTreeMap<Code, u64>) -> Result<BTreeMap<Code, u64>, Error> {
+        if demand.is_empty() {
+            return Ok(demand);
+        }
         demand.into_iter().map(|(product, up_to)| Ok((product.clone(), self.inner.store.free_keys(&product, up_to)?))).collect()
     }
 
