@@ -91,29 +91,36 @@ pub fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// The exception class of a core error.
-fn class_of<'py>(py: Python<'py>, err: &Error) -> PyResult<Bound<'py, PyType>> {
+/// The exception class of a core error, and whether it is that kind's own
+/// class (whose class-level `code` is already the error's).
+fn class_of<'py>(py: Python<'py>, err: &Error) -> PyResult<(Bound<'py, PyType>, bool)> {
+    let own = |class| (class, true);
     Ok(match err {
-        Error::PermissionDenied { .. } => py.get_type::<PermissionDenied>(),
-        Error::NotFound { .. } => py.get_type::<NotFound>(),
-        Error::InvalidInput { .. } => invalid_input_type(py)?.clone(),
-        Error::InvalidCatalog { .. } => py.get_type::<InvalidCatalog>(),
-        Error::Conflict { .. } => py.get_type::<Conflict>(),
-        Error::CapacityExhausted { .. } => py.get_type::<CapacityExhausted>(),
-        Error::RefundNotAllowed { .. } => py.get_type::<RefundNotAllowed>(),
-        Error::InsufficientBalance { .. } => py.get_type::<InsufficientBalance>(),
-        Error::InvalidTransition { .. } => py.get_type::<InvalidTransition>(),
-        Error::PreconditionFailed { .. } => py.get_type::<PreconditionFailed>(),
-        Error::Storage { .. } => py.get_type::<StorageError>(),
-        Error::Mail { .. } => py.get_type::<MailError>(),
+        Error::PermissionDenied { .. } => own(py.get_type::<PermissionDenied>()),
+        Error::NotFound { .. } => own(py.get_type::<NotFound>()),
+        Error::InvalidInput { .. } => own(invalid_input_type(py)?.clone()),
+        Error::InvalidCatalog { .. } => own(py.get_type::<InvalidCatalog>()),
+        Error::Conflict { .. } => own(py.get_type::<Conflict>()),
+        Error::CapacityExhausted { .. } => own(py.get_type::<CapacityExhausted>()),
+        Error::RefundNotAllowed { .. } => own(py.get_type::<RefundNotAllowed>()),
+        Error::InsufficientBalance { .. } => own(py.get_type::<InsufficientBalance>()),
+        Error::InvalidTransition { .. } => own(py.get_type::<InvalidTransition>()),
+        Error::PreconditionFailed { .. } => own(py.get_type::<PreconditionFailed>()),
+        Error::Storage { .. } => own(py.get_type::<StorageError>()),
+        Error::Mail { .. } => own(py.get_type::<MailError>()),
         // A kind added to the core later still arrives with its code.
-        _ => py.get_type::<BenefitsError>(),
+        _ => (py.get_type::<BenefitsError>(), false),
     })
 }
 
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
-    let exception = class_of(py, err)?.call1((err.to_string(),))?;
-    exception.setattr("code", err.code())?;
+    let (class, own) = class_of(py, err)?;
+    let exception = class.call1((err.to_string(),))?;
+    // A kind's own class already says its code; only the base class, for a
+    // kind added to the core later, needs it on the instance.
+    if !own {
+        exception.setattr("code", err.code())?;
+    }
     match err {
         Error::RefundNotAllowed { reason } => exception.setattr("reason", reason.code())?,
         Error::InvalidInput { field, .. } => exception.setattr("field", field)?,
